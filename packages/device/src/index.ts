@@ -1,0 +1,2 @@
+/** @aloft/device: the device SDK. */
+export * from './download/index.js';

@@ -1,0 +1,169 @@
+import type { ProgressReport, TaskRequest } from '@aloft/protocol';
+import type { UpgradeEvent } from '../../domain/index.js';
+import type { Clock } from '../clock.js';
+import type { DeviceEvent, DeviceEventSink } from '../ports/device-event-sink.js';
+import type { DeviceMessenger } from '../ports/device-messenger.js';
+import type { DownloadUrls } from '../ports/download-urls.js';
+import type { FirmwareRepository } from '../ports/firmware-repository.js';
+import type { Job, JobRepository, UpgradeRepository, UpgradeWithDevice } from '../ports/job-repository.js';
+import type { Logger } from '../ports/logger.js';
+import type { ProductRepository } from '../ports/product-repository.js';
+import { buildTask } from './task-builder.js';
+import { changeFor, IN_FLIGHT_STATES, sourceVersionsOf } from './upgrade-changes.js';
+
+export interface UpgradeReporterDeps {
+  jobs: JobRepository;
+  upgrades: UpgradeRepository;
+  firmware: FirmwareRepository;
+  products: ProductRepository;
+  messenger: DeviceMessenger;
+  urls: DownloadUrls;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Applies what devices say to their upgrades: progress and errors move the state machine (never backwards), a
+ * version report decides success or failure, and a device that reconnects, reports its old version, or asks for its
+ * task gets the task again with a freshly signed URL. Runs once per ingest batch.
+ */
+export class UpgradeReporter implements DeviceEventSink {
+  constructor(private readonly deps: UpgradeReporterDeps) {}
+
+  async handle(events: readonly DeviceEvent[]): Promise<void> {
+    const deviceIds = [...new Set(events.map((e) => e.deviceId))];
+    const active = await this.deps.upgrades.activeForDevices(deviceIds);
+    if (!active.length && !events.some((e) => e.kind === 'task_request')) return;
+    const byDevice = new Map<number, UpgradeWithDevice[]>();
+    for (const upgrade of active)
+      byDevice.set(upgrade.deviceId, [...(byDevice.get(upgrade.deviceId) ?? []), upgrade]);
+    const jobs = new Map<number, Job | undefined>();
+    const jobOf = async (id: number) => {
+      if (!jobs.has(id)) jobs.set(id, await this.deps.jobs.get(id));
+      return jobs.get(id);
+    };
+    for (const event of events) {
+      const mine = byDevice.get(event.deviceId) ?? [];
+      try {
+        switch (event.kind) {
+          case 'version': {
+            const upgrade = mine.find((u) => u.module === event.module);
+            const job = upgrade && (await jobOf(upgrade.jobId));
+            if (!upgrade || !job) break;
+            const outcome = await this.move(
+              upgrade,
+              job,
+              {
+                type: 'version_reported',
+                version: event.version,
+                targetVersion: upgrade.targetVersion,
+                sourceVersions: sourceVersionsOf(upgrade, job),
+              },
+              event.at,
+            );
+            // Still on the old version while told to upgrade: it reconnected or rebooted mid-way. Tell it again.
+            if (!outcome && IN_FLIGHT_STATES.includes(upgrade.state) && job.state === 'running') {
+              await this.repush(upgrade, event.at);
+            }
+            break;
+          }
+          case 'progress': {
+            const upgrade = pickForProgress(mine, event.report);
+            const job = upgrade && (await jobOf(upgrade.jobId));
+            if (!upgrade || !job) break;
+            await this.move(upgrade, job, progressEvent(event.report), event.at);
+            break;
+          }
+          case 'task_request':
+            await this.answerTaskRequest(event, mine, jobOf);
+            break;
+          case 'online':
+            for (const upgrade of mine) {
+              const job = await jobOf(upgrade.jobId);
+              if (upgrade.state === 'notified' && job?.state === 'running')
+                await this.repush(upgrade, event.at);
+            }
+            break;
+        }
+      } catch (error) {
+        this.deps.logger.error(
+          { err: error, device: event.deviceId, kind: event.kind },
+          'device event not applied',
+        );
+      }
+    }
+  }
+
+  /** Applies the event with compare-and-set and updates the in-batch copy; returns whether anything changed. */
+  private async move(
+    upgrade: UpgradeWithDevice,
+    job: Job,
+    event: UpgradeEvent,
+    at: number,
+  ): Promise<boolean> {
+    const change = changeFor(upgrade, job, event, at);
+    if (!change) return false;
+    if (!(await this.deps.upgrades.apply(upgrade.id, change, at))) return false;
+    upgrade.state = change.state;
+    upgrade.phase = change.phase;
+    upgrade.percent = change.percent;
+    return true;
+  }
+
+  private async repush(upgrade: UpgradeWithDevice, at: number): Promise<void> {
+    const firmware = await this.deps.firmware.get(upgrade.firmwareId);
+    if (!firmware) return;
+    await this.deps.messenger.pushTask(
+      { productKey: upgrade.productKey, deviceName: upgrade.deviceName, dialect: upgrade.dialect },
+      buildTask(firmware, this.deps.urls, at),
+    );
+  }
+
+  private async answerTaskRequest(
+    event: Extract<DeviceEvent, { kind: 'task_request' }>,
+    mine: UpgradeWithDevice[],
+    jobOf: (id: number) => Promise<Job | undefined>,
+  ): Promise<void> {
+    const request: TaskRequest = event.request;
+    const candidates = mine.filter((u) => request.module === undefined || u.module === request.module);
+    let answer: UpgradeWithDevice | undefined;
+    for (const upgrade of candidates) {
+      const job = await jobOf(upgrade.jobId);
+      if (job?.state !== 'running') continue;
+      // A device asking is online and ready: a queued upgrade is dispatched now, as a push would have.
+      if (upgrade.state === 'queued' && !(await this.move(upgrade, job, { type: 'dispatched' }, event.at)))
+        continue;
+      answer = upgrade;
+      break;
+    }
+    const firmware = answer && (await this.deps.firmware.get(answer.firmwareId));
+    const dialect = answer?.dialect ?? (await this.dialectOf(event.productKey));
+    if (!dialect) return;
+    await this.deps.messenger.replyTask(
+      { productKey: event.productKey, deviceName: event.deviceName, dialect },
+      request,
+      firmware ? buildTask(firmware, this.deps.urls, event.at) : undefined,
+    );
+  }
+
+  private async dialectOf(productKey: string) {
+    return (await this.deps.products.get(productKey))?.dialect;
+  }
+}
+
+/** Tencent progress names no module: use the upgrade whose target it names, or the device's only one. */
+function pickForProgress(mine: UpgradeWithDevice[], report: ProgressReport): UpgradeWithDevice | undefined {
+  if (report.module !== undefined) return mine.find((u) => u.module === report.module);
+  if (report.version !== undefined) {
+    const byTarget = mine.find((u) => u.targetVersion === report.version);
+    if (byTarget) return byTarget;
+  }
+  return mine.length === 1 ? mine[0] : undefined;
+}
+
+function progressEvent(report: ProgressReport): UpgradeEvent {
+  if (report.phase === 'failed') {
+    return { type: 'device_failed', error: report.error ?? 'other', message: report.message };
+  }
+  return { type: 'progress', phase: report.phase, percent: report.percent };
+}

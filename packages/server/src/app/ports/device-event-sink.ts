@@ -1,0 +1,23 @@
+import type { ProgressReport, TaskRequest } from '@aloft/protocol';
+
+/** A device message after the ingest resolved who sent it. */
+export type DeviceEvent =
+  | { kind: 'version'; deviceId: number; module: string; version: string; at: number }
+  | { kind: 'progress'; deviceId: number; report: ProgressReport; at: number }
+  | {
+      kind: 'task_request';
+      deviceId: number;
+      productKey: string;
+      deviceName: string;
+      request: TaskRequest;
+      at: number;
+    }
+  | { kind: 'online'; deviceId: number; at: number };
+
+/**
+ * Where the ingest hands device events after writing their telemetry (the rollout engine listens here).
+ * Called once per batch, in arrival order.
+ */
+export interface DeviceEventSink {
+  handle(events: readonly DeviceEvent[]): Promise<void>;
+}

@@ -1,0 +1,203 @@
+import type { Dialect } from '@aloft/protocol';
+import type {
+  JobState,
+  RolloutStrategy,
+  TargetSpec,
+  UpgradeCounts,
+  UpgradeState,
+} from '../../domain/index.js';
+
+export type JobKind = 'single' | 'verify' | 'batch' | 'retry';
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  name: string;
+  productKey: string;
+  firmwareId: number;
+  module: string;
+  targetVersion: string;
+  state: JobState;
+  targets: TargetSpec;
+  /** Versions that mean "not upgraded yet" (success rule), besides the one each device ran when selected. */
+  sourceVersions: string[];
+  strategy: RolloutStrategy;
+  dynamic: boolean;
+  allowUnverified: boolean;
+  supersede: boolean;
+  parentJobId: number | null;
+  currentGroup: number;
+  selected: number;
+  skipped: number;
+  conflicts: number;
+  reason: string | null;
+  /** Dynamic jobs: version reports up to this time have been considered for enrolment. */
+  enrolledUntil: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type NewJob = Omit<
+  Job,
+  | 'id'
+  | 'currentGroup'
+  | 'selected'
+  | 'skipped'
+  | 'conflicts'
+  | 'reason'
+  | 'enrolledUntil'
+  | 'finishedAt'
+  | 'createdAt'
+>;
+
+export interface JobFilter {
+  productKey?: string;
+  state?: JobState;
+  kind?: JobKind;
+  limit: number;
+  offset: number;
+}
+
+export interface JobRepository {
+  create(job: NewJob, now: number): Promise<Job>;
+  get(id: number): Promise<Job | undefined>;
+  list(filter: JobFilter): Promise<{ items: Job[]; total: number }>;
+  /** Compare-and-set of the job state; returns whether this caller moved it. */
+  moveState(
+    id: number,
+    from: readonly JobState[],
+    to: JobState,
+    patch: { startedAt?: number; finishedAt?: number; reason?: string },
+  ): Promise<boolean>;
+  /** Compare-and-set of the staged group the job may dispatch. */
+  advanceGroup(id: number, from: number, to: number): Promise<boolean>;
+  setEnrolledUntil(id: number, until: number): Promise<void>;
+  addSelection(id: number, counts: { selected: number; skipped: number; conflicts: number }): Promise<void>;
+  /** Jobs the engine must look at: running ones, and scheduled ones whose start time has come. */
+  workable(now: number): Promise<Job[]>;
+  unfinishedUsingFirmware(firmwareId: number): Promise<number[]>;
+}
+
+/** One device's upgrade in one job, as stored. */
+export interface Upgrade {
+  id: number;
+  jobId: number;
+  deviceId: number;
+  module: string;
+  targetVersion: string;
+  sourceVersion: string | null;
+  state: UpgradeState;
+  phase: string | null;
+  percent: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempt: number;
+  groupIndex: number;
+  queuedAt: number;
+  notifiedAt: number | null;
+  lastActivityAt: number;
+  finishedAt: number | null;
+  retryAt: number | null;
+}
+
+/** An upgrade with what is needed to talk to its device. */
+export interface UpgradeWithDevice extends Upgrade {
+  productKey: string;
+  deviceName: string;
+  dialect: Dialect;
+  firmwareId: number;
+}
+
+/** A new upgrade to create. */
+export interface UpgradeSeed {
+  deviceId: number;
+  sourceVersion: string | null;
+  groupIndex: number;
+}
+
+/** A change to persist with compare-and-set on `expect`. */
+export interface UpgradeChange {
+  expect: { state: UpgradeState; phase: string | null; percent: number | null };
+  state: UpgradeState;
+  phase: string | null;
+  percent: number | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  retryAt?: number | null;
+  notifiedAt?: number;
+  attempt?: number;
+  /** For the history entry. */
+  message?: string | null;
+}
+
+export interface UpgradeListRow extends Upgrade {
+  deviceName: string;
+  currentVersion: string | null;
+}
+
+export interface UpgradeEventRecord {
+  id: number;
+  upgradeId: number;
+  jobId: number;
+  deviceId: number;
+  fromState: string | null;
+  toState: string;
+  phase: string | null;
+  percent: number | null;
+  errorCode: string | null;
+  message: string | null;
+  at: number;
+}
+
+export interface UpgradeRepository {
+  /**
+   * Creates upgrades for a job. Devices with another active upgrade of the module are left out (counted as
+   * conflicts) — unless `supersede`, which cancels those first. Returns how many were created and left out.
+   */
+  enrol(
+    job: { id: number; module: string; targetVersion: string; supersede: boolean },
+    seeds: readonly UpgradeSeed[],
+    now: number,
+  ): Promise<{ created: number; conflicts: number }>;
+  get(id: number): Promise<Upgrade | undefined>;
+  /** Applies a change if the row still matches `expect`; records the transition in the history. */
+  apply(id: number, change: UpgradeChange, now: number): Promise<boolean>;
+  /** Claims up to `limit` queued upgrades of online devices in groups ≤ `maxGroup` and marks them notified. */
+  claimForDispatch(jobId: number, maxGroup: number, limit: number, now: number): Promise<UpgradeWithDevice[]>;
+  counts(jobId: number): Promise<UpgradeCounts>;
+  countsInGroup(jobId: number, group: number): Promise<UpgradeCounts>;
+  dispatchedSince(jobId: number, since: number): Promise<number>;
+  succeededSince(jobId: number, since: number): Promise<number>;
+  /** In-flight upgrades with no activity since `before`. */
+  stale(jobId: number, before: number, limit: number): Promise<Upgrade[]>;
+  /** Failed / timed-out upgrades whose retry is due. */
+  retriesDue(jobId: number, now: number, limit: number): Promise<Upgrade[]>;
+  /** How many failed / timed-out upgrades still wait for a retry. */
+  retriesPending(jobId: number): Promise<number>;
+  /** Queued upgrades of a job (to cancel at end time). */
+  queued(jobId: number, limit: number): Promise<Upgrade[]>;
+  /** Active upgrades of a job (to cancel with the job). */
+  active(jobId: number, limit: number): Promise<Upgrade[]>;
+  /** Active upgrades of these devices, with device info. */
+  activeForDevices(deviceIds: readonly number[]): Promise<UpgradeWithDevice[]>;
+  /** Devices of the product already in the job. */
+  enrolledDeviceIds(jobId: number, deviceIds: readonly number[]): Promise<Set<number>>;
+  list(
+    jobId: number,
+    states: readonly string[] | undefined,
+    limit: number,
+    offset: number,
+    search?: string,
+  ): Promise<{ items: UpgradeListRow[]; total: number }>;
+  /** The most recent upgrade of a device's module, with the job's firmware. */
+  latestForDevice(deviceId: number, module: string): Promise<Upgrade | undefined>;
+  historyOfDevice(
+    deviceId: number,
+    limit: number,
+  ): Promise<{ upgrades: Upgrade[]; events: UpgradeEventRecord[] }>;
+  /** History entries after `afterId` (for SSE and webhooks), optionally of one job. */
+  eventsAfter(afterId: number, limit: number, jobId?: number): Promise<UpgradeEventRecord[]>;
+  /** Failed / timed-out device ids of a job (for a retry job). */
+  failedDeviceIds(jobId: number): Promise<{ deviceId: number; sourceVersion: string | null }[]>;
+}

@@ -1,0 +1,245 @@
+import type { Dialect } from '@aloft/protocol';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type {
+  Upgrade,
+  UpgradeEventRecord,
+  UpgradeListRow,
+  UpgradeWithDevice,
+} from '../app/ports/job-repository.js';
+import type { UpgradeCounts, UpgradeState } from '../domain/index.js';
+import { chunked } from './constraint-errors.js';
+import type { Database } from './schema.js';
+import { RETRYABLE, toEventRecord, toUpgrade } from './upgrade-rows.js';
+
+/** Upgrade reads: job detail counts, device tabs, history, the event feed. */
+export class UpgradeQueries {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  async get(id: number): Promise<Upgrade | undefined> {
+    const row = await this.db.selectFrom('upgrades').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUpgrade(row);
+  }
+
+  /** Per-state counts through the (job_id, state) index: an indexed aggregate, fast at 100k devices. */
+  protected async countBy(query: SelectQueryBuilder<Database, 'upgrades', object>): Promise<UpgradeCounts> {
+    const rows = await query
+      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+      .groupBy('state')
+      .execute();
+    const counts: Partial<Record<UpgradeState, number>> = {};
+    for (const row of rows) counts[row.state as UpgradeState] = Number(row.n);
+    return counts;
+  }
+
+  async dispatchedSince(jobId: number, since: number): Promise<number> {
+    return this.count(
+      this.db.selectFrom('upgrades').where('job_id', '=', jobId).where('notified_at', '>=', since),
+    );
+  }
+
+  async succeededSince(jobId: number, since: number): Promise<number> {
+    return this.count(
+      this.db
+        .selectFrom('upgrades')
+        .where('job_id', '=', jobId)
+        .where('state', '=', 'succeeded')
+        .where('finished_at', '>=', since),
+    );
+  }
+
+  async retriesPending(jobId: number): Promise<number> {
+    return this.count(
+      this.db
+        .selectFrom('upgrades')
+        .where('job_id', '=', jobId)
+        .where('state', 'in', RETRYABLE)
+        .where('retry_at', 'is not', null),
+    );
+  }
+
+  private async count(query: SelectQueryBuilder<Database, 'upgrades', object>): Promise<number> {
+    const row = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async queued(jobId: number, limit: number): Promise<Upgrade[]> {
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('state', '=', 'queued')
+      .limit(limit)
+      .execute();
+    return rows.map(toUpgrade);
+  }
+
+  async active(jobId: number, limit: number): Promise<Upgrade[]> {
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('active', '=', 1)
+      .limit(limit)
+      .execute();
+    return rows.map(toUpgrade);
+  }
+
+  async activeForDevices(deviceIds: readonly number[]): Promise<UpgradeWithDevice[]> {
+    const result: UpgradeWithDevice[] = [];
+    for (const part of chunked([...new Set(deviceIds)], 500)) {
+      const rows = await this.withDeviceQuery()
+        .where('upgrades.device_id', 'in', part)
+        .where('upgrades.active', '=', 1)
+        .execute();
+      for (const row of rows) result.push(this.toWithDevice(row));
+    }
+    return result;
+  }
+
+  protected async withDevices(ids: readonly number[]): Promise<UpgradeWithDevice[]> {
+    const result: UpgradeWithDevice[] = [];
+    for (const part of chunked(ids, 500)) {
+      const rows = await this.withDeviceQuery()
+        .where('upgrades.id', 'in', part)
+        .orderBy('upgrades.id')
+        .execute();
+      for (const row of rows) result.push(this.toWithDevice(row));
+    }
+    return result;
+  }
+
+  private withDeviceQuery() {
+    return this.db
+      .selectFrom('upgrades')
+      .innerJoin('devices', 'devices.id', 'upgrades.device_id')
+      .innerJoin('jobs', 'jobs.id', 'upgrades.job_id')
+      .innerJoin('products', 'products.key', 'devices.product_key')
+      .selectAll('upgrades')
+      .select(['devices.product_key', 'devices.name as device_name', 'jobs.firmware_id', 'products.dialect']);
+  }
+
+  private toWithDevice(
+    row: Parameters<typeof toUpgrade>[0] & {
+      product_key: string;
+      device_name: string;
+      firmware_id: number;
+      dialect: string;
+    },
+  ): UpgradeWithDevice {
+    return {
+      ...toUpgrade(row),
+      dialect: row.dialect as Dialect,
+      productKey: row.product_key,
+      deviceName: row.device_name,
+      firmwareId: Number(row.firmware_id),
+    };
+  }
+
+  async enrolledDeviceIds(jobId: number, deviceIds: readonly number[]): Promise<Set<number>> {
+    const enrolled = new Set<number>();
+    for (const part of chunked(deviceIds, 500)) {
+      const rows = await this.db
+        .selectFrom('upgrades')
+        .select('device_id')
+        .where('job_id', '=', jobId)
+        .where('device_id', 'in', part)
+        .execute();
+      for (const row of rows) enrolled.add(Number(row.device_id));
+    }
+    return enrolled;
+  }
+
+  async list(
+    jobId: number,
+    states: readonly string[] | undefined,
+    limit: number,
+    offset: number,
+    search?: string,
+  ): Promise<{ items: UpgradeListRow[]; total: number }> {
+    let base = this.db
+      .selectFrom('upgrades')
+      .innerJoin('devices', 'devices.id', 'upgrades.device_id')
+      .where('upgrades.job_id', '=', jobId);
+    if (states?.length) base = base.where('upgrades.state', 'in', [...states]);
+    if (search) base = base.where('devices.name', 'like', `%${search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+    const [rows, count] = await Promise.all([
+      base
+        .leftJoin('device_versions', (join) =>
+          join
+            .onRef('device_versions.device_id', '=', 'upgrades.device_id')
+            .onRef('device_versions.module', '=', 'upgrades.module'),
+        )
+        .selectAll('upgrades')
+        .select(['devices.name as device_name', 'device_versions.version as current_version'])
+        .orderBy('upgrades.id')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return {
+      items: rows.map((r) => ({
+        ...toUpgrade(r),
+        deviceName: r.device_name,
+        currentVersion: r.current_version,
+      })),
+      total: Number(count.n),
+    };
+  }
+
+  async latestForDevice(deviceId: number, module: string): Promise<Upgrade | undefined> {
+    const row = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('module', '=', module)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toUpgrade(row);
+  }
+
+  async historyOfDevice(
+    deviceId: number,
+    limit: number,
+  ): Promise<{ upgrades: Upgrade[]; events: UpgradeEventRecord[] }> {
+    const upgrades = (
+      await this.db
+        .selectFrom('upgrades')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()
+    ).map(toUpgrade);
+    if (!upgrades.length) return { upgrades, events: [] };
+    const events = await this.db
+      .selectFrom('upgrade_events')
+      .selectAll()
+      .where(
+        'upgrade_id',
+        'in',
+        upgrades.map((u) => u.id),
+      )
+      .orderBy('id')
+      .execute();
+    return { upgrades, events: events.map(toEventRecord) };
+  }
+
+  async eventsAfter(afterId: number, limit: number, jobId?: number): Promise<UpgradeEventRecord[]> {
+    let query = this.db.selectFrom('upgrade_events').selectAll().where('id', '>', afterId);
+    if (jobId !== undefined) query = query.where('job_id', '=', jobId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map(toEventRecord);
+  }
+
+  async failedDeviceIds(jobId: number): Promise<{ deviceId: number; sourceVersion: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .select(['device_id', 'source_version'])
+      .where('job_id', '=', jobId)
+      .where('state', 'in', RETRYABLE)
+      .execute();
+    return rows.map((r) => ({ deviceId: Number(r.device_id), sourceVersion: r.source_version }));
+  }
+}

@@ -1,0 +1,266 @@
+import type { Kysely, Transaction } from 'kysely';
+import type {
+  Upgrade,
+  UpgradeChange,
+  UpgradeRepository,
+  UpgradeSeed,
+  UpgradeWithDevice,
+} from '../app/ports/job-repository.js';
+import type { UpgradeCounts } from '../domain/index.js';
+import { chunked, isUniqueViolation } from './constraint-errors.js';
+import type { StoreDialect } from './database.js';
+import type { Database } from './schema.js';
+import { UpgradeQueries } from './upgrade-queries.js';
+import { IN_FLIGHT, RETRYABLE, TERMINAL, toUpgrade } from './upgrade-rows.js';
+
+/**
+ * Upgrade writes. Every state change is compare-and-set on the state and progress read, and records a history row
+ * in the same transaction, so two server instances can never apply conflicting moves.
+ */
+export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
+  constructor(
+    db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {
+    super(db);
+  }
+
+  async enrol(
+    job: { id: number; module: string; targetVersion: string; supersede: boolean },
+    seeds: readonly UpgradeSeed[],
+    now: number,
+  ): Promise<{ created: number; conflicts: number }> {
+    let created = 0;
+    for (const batch of chunked(seeds, 400)) {
+      created += await this.db.transaction().execute(async (trx) => {
+        if (job.supersede)
+          await this.supersede(
+            trx,
+            job,
+            batch.map((s) => s.deviceId),
+            now,
+          );
+        const rows = await trx
+          .insertInto('upgrades')
+          .values(
+            batch.map((s) => ({
+              job_id: job.id,
+              device_id: s.deviceId,
+              module: job.module,
+              target_version: job.targetVersion,
+              source_version: s.sourceVersion,
+              state: 'queued',
+              attempt: 1,
+              group_index: s.groupIndex,
+              active: 1,
+              queued_at: now,
+              last_activity_at: now,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['device_id', 'module']).where('active', '=', 1).doNothing())
+          .returning(['id', 'device_id'])
+          .execute();
+        if (rows.length) {
+          await trx
+            .insertInto('upgrade_events')
+            .values(
+              rows.map((r) => ({
+                upgrade_id: Number(r.id),
+                job_id: job.id,
+                device_id: Number(r.device_id),
+                from_state: null,
+                to_state: 'queued',
+                at: now,
+              })),
+            )
+            .execute();
+        }
+        return rows.length;
+      });
+    }
+    return { created, conflicts: seeds.length - created };
+  }
+
+  /** Cancels other jobs' active upgrades of these devices' module, so the new job's can be created. */
+  private async supersede(
+    trx: Transaction<Database>,
+    job: { id: number; module: string },
+    deviceIds: number[],
+    now: number,
+  ): Promise<void> {
+    const victims = await trx
+      .selectFrom('upgrades')
+      .select(['id', 'job_id', 'device_id', 'state', 'phase', 'percent'])
+      .where('device_id', 'in', deviceIds)
+      .where('module', '=', job.module)
+      .where('active', '=', 1)
+      .where('job_id', '!=', job.id)
+      .execute();
+    if (!victims.length) return;
+    await trx
+      .updateTable('upgrades')
+      .set({ state: 'cancelled', active: 0, finished_at: now, last_activity_at: now, retry_at: null })
+      .where(
+        'id',
+        'in',
+        victims.map((v) => Number(v.id)),
+      )
+      .execute();
+    await trx
+      .insertInto('upgrade_events')
+      .values(
+        victims.map((v) => ({
+          upgrade_id: Number(v.id),
+          job_id: Number(v.job_id),
+          device_id: Number(v.device_id),
+          from_state: v.state,
+          to_state: 'cancelled',
+          message: `superseded by job ${job.id}`,
+          at: now,
+        })),
+      )
+      .execute();
+  }
+
+  async apply(id: number, change: UpgradeChange, now: number): Promise<boolean> {
+    const terminal = TERMINAL.includes(change.state);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        let query = trx
+          .updateTable('upgrades')
+          .set({
+            state: change.state,
+            phase: change.phase,
+            percent: change.percent,
+            active: terminal ? 0 : 1,
+            last_activity_at: now,
+            finished_at: terminal ? now : null,
+            ...(change.errorCode !== undefined ? { error_code: change.errorCode } : {}),
+            ...(change.errorMessage !== undefined ? { error_message: change.errorMessage } : {}),
+            ...(change.retryAt !== undefined ? { retry_at: change.retryAt } : {}),
+            ...(change.notifiedAt !== undefined ? { notified_at: change.notifiedAt } : {}),
+            ...(change.attempt !== undefined ? { attempt: change.attempt } : {}),
+          })
+          .where('id', '=', id)
+          .where('state', '=', change.expect.state);
+        query =
+          change.expect.phase === null
+            ? query.where('phase', 'is', null)
+            : query.where('phase', '=', change.expect.phase);
+        query =
+          change.expect.percent === null
+            ? query.where('percent', 'is', null)
+            : query.where('percent', '=', change.expect.percent);
+        const row = await query.returning(['job_id', 'device_id']).executeTakeFirst();
+        if (!row) return false;
+        await trx
+          .insertInto('upgrade_events')
+          .values({
+            upgrade_id: id,
+            job_id: Number(row.job_id),
+            device_id: Number(row.device_id),
+            from_state: change.expect.state,
+            to_state: change.state,
+            phase: change.phase,
+            percent: change.percent,
+            error_code: change.errorCode ?? null,
+            message: change.message ?? change.errorMessage ?? null,
+            at: now,
+          })
+          .execute();
+        return true;
+      });
+    } catch (error) {
+      // A retry that would make a second active upgrade of the module (the device joined another job meanwhile).
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async claimForDispatch(
+    jobId: number,
+    maxGroup: number,
+    limit: number,
+    now: number,
+  ): Promise<UpgradeWithDevice[]> {
+    if (limit <= 0) return [];
+    const ids = await this.db.transaction().execute(async (trx) => {
+      let select = trx
+        .selectFrom('upgrades')
+        .innerJoin('devices', 'devices.id', 'upgrades.device_id')
+        .select(['upgrades.id', 'upgrades.device_id'])
+        .where('upgrades.job_id', '=', jobId)
+        .where('upgrades.state', '=', 'queued')
+        .where('upgrades.group_index', '<=', maxGroup)
+        .where('devices.online', '=', 1)
+        .orderBy('upgrades.id')
+        .limit(limit);
+      // Two instances claiming at once each get different rows: locked ones are skipped, not waited for.
+      if (this.dialect === 'postgres') select = select.forUpdate(['upgrades']).skipLocked();
+      const claimed = await select.execute();
+      if (!claimed.length) return [];
+      const updated = await trx
+        .updateTable('upgrades')
+        .set({ state: 'notified', notified_at: now, last_activity_at: now })
+        .where(
+          'id',
+          'in',
+          claimed.map((c) => Number(c.id)),
+        )
+        .where('state', '=', 'queued')
+        .returning(['id', 'device_id'])
+        .execute();
+      if (updated.length) {
+        await trx
+          .insertInto('upgrade_events')
+          .values(
+            updated.map((u) => ({
+              upgrade_id: Number(u.id),
+              job_id: jobId,
+              device_id: Number(u.device_id),
+              from_state: 'queued',
+              to_state: 'notified',
+              at: now,
+            })),
+          )
+          .execute();
+      }
+      return updated.map((u) => Number(u.id));
+    });
+    return this.withDevices(ids);
+  }
+
+  async counts(jobId: number): Promise<UpgradeCounts> {
+    return this.countBy(this.db.selectFrom('upgrades').where('job_id', '=', jobId));
+  }
+
+  async countsInGroup(jobId: number, group: number): Promise<UpgradeCounts> {
+    return this.countBy(
+      this.db.selectFrom('upgrades').where('job_id', '=', jobId).where('group_index', '=', group),
+    );
+  }
+
+  async stale(jobId: number, before: number, limit: number): Promise<Upgrade[]> {
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('state', 'in', IN_FLIGHT)
+      .where('last_activity_at', '<', before)
+      .limit(limit)
+      .execute();
+    return rows.map(toUpgrade);
+  }
+
+  async retriesDue(jobId: number, now: number, limit: number): Promise<Upgrade[]> {
+    const rows = await this.db
+      .selectFrom('upgrades')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('state', 'in', RETRYABLE)
+      .where('retry_at', '<=', now)
+      .limit(limit)
+      .execute();
+    return rows.map(toUpgrade);
+  }
+}

@@ -1,0 +1,96 @@
+import type { OutboundMessage } from '@aloft/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../../app/ports/logger.js';
+import type { BrokerLink, InboundHandler, PresenceHandler } from './broker-link.js';
+
+export interface ExternalBrokerOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** `$share/<group>/…`: every server instance joins the same group, so the broker splits device traffic between them. */
+  shareGroup: string;
+  /** Unique per instance (MQTT client ids must be). */
+  clientId: string;
+  logger: Logger;
+}
+
+/**
+ * A link to an external broker (Mosquitto, EMQX, HiveMQ…) as an ordinary MQTT client. It subscribes with shared
+ * subscriptions so several server instances split inbound device traffic. The broker, not Aloft, authenticates
+ * devices and enforces topic ACLs in this mode (docs/operations.md says what to configure).
+ */
+export class ExternalBroker implements BrokerLink {
+  readonly kind = 'external' as const;
+  private readonly handlers: { filters: readonly string[]; handler: InboundHandler }[] = [];
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly options: ExternalBrokerOptions,
+  ) {
+    client.on('message', (topic, payload) => {
+      for (const { handler } of this.handlers) handler(topic, payload);
+    });
+  }
+
+  get address(): string {
+    return this.options.url;
+  }
+
+  static async connect(options: ExternalBrokerOptions): Promise<ExternalBroker> {
+    const client = await mqtt.connectAsync(options.url, {
+      clientId: options.clientId,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      // A persistent session keeps QoS 1 device messages queued at the broker while this instance restarts.
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
+    client.on('error', (error) => options.logger.error({ err: error }, 'external MQTT broker error'));
+    client.on('offline', () => options.logger.warn({ url: options.url }, 'external MQTT broker unreachable'));
+    return new ExternalBroker(client, options);
+  }
+
+  async subscribe(filters: readonly string[], handler: InboundHandler): Promise<void> {
+    this.handlers.push({ filters, handler });
+    const shared = filters.map((f) => sharedFilter(f, this.options.shareGroup));
+    const granted = await this.client.subscribeAsync(shared, { qos: 1 });
+    const refused = granted.filter((g) => g.qos === 128);
+    if (refused.length) {
+      throw new Error(
+        `The broker refused the subscription(s) ${refused.map((g) => g.topic).join(', ')}: ` +
+          'grant the Aloft server user read access to device topics (docs/operations.md)',
+      );
+    }
+  }
+
+  onPresence(_handler: PresenceHandler): void {
+    // Brokers announce connects differently (EMQX $SYS events, Mosquitto none): presence comes from activity instead.
+  }
+
+  async publish(message: OutboundMessage): Promise<void> {
+    await this.client.publishAsync(
+      message.topic,
+      typeof message.payload === 'string' ? message.payload : Buffer.from(message.payload),
+      { qos: message.qos },
+    );
+  }
+
+  health(): string | undefined {
+    return this.client.connected ? undefined : `not connected to the MQTT broker at ${this.options.url}`;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+}
+
+/**
+ * `$share/<group>/<filter>`, except for filters that begin with `$` (Tencent's `$ota/...`): Mosquitto 2.0.11 never
+ * delivers `$`-topics to a shared subscription (checked with mosquitto_sub here), so those are subscribed plainly and
+ * every instance receives them. Their processing is idempotent (version upserts, compare-and-set transitions); what
+ * repeats per instance is the report_version_rsp and a re-push on a stale version (docs/operations.md).
+ */
+export function sharedFilter(filter: string, group: string): string {
+  return filter.startsWith('$') ? filter : `$share/${group}/${filter}`;
+}
