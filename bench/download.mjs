@@ -8,18 +8,20 @@
  * the filesystem blob store from packages/server/src with the repo's own `tsc` into its temp directory
  * (so it measures the current source, whatever state the rest of the server build is in), then:
  *   1. stores a 64 MiB random file with FilesystemBlobStore (this also exercises put + fsync),
- *   2. serves it with the download route on Fastify (127.0.0.1, free port, logger off),
+ *   2. serves it with the download route on Fastify (127.0.0.1, free port, logger off), with the
+ *      local-file fast path as main.ts should wire it for the filesystem store,
  *   3. serves the same file with nginx (Debian's, `sendfile on`, `worker_processes auto`, temp config,
  *      free loopback port), killed at the end,
- *   4. with --variants, also a Fastify route using `reply.send(stream)` instead of `reply.hijack()`, and a
- *      bare node:http server, to record why the route is written as it is,
+ *   4. with --variants, also: the route fed by the blob store stream (`openRead` piped, the path an
+ *      object store would take), a Fastify route using `reply.send(stream)` instead of `reply.hijack()`,
+ *      and a bare node:http + createReadStream server, to record why the route is written as it is,
  *   5. measures each with wrk, 1 connection (-t1) and 16 connections (-t2), after a short warm-up, in
  *      `--rounds` interleaved rounds, keeping the best throughput of each (see main() for why), and the
  *      median CPU seconds the serving process(es) spent per GiB sent.
  * nginx and wrk are installed with apt-get when missing and running as root. Without wrk it falls back to
  * a Node keep-alive client in a child process (said so in the output). Prints a table, then ONE JSON line.
  * Takes about 75 s with the defaults (20 timed runs of 3 s plus warm-ups and setup); with --variants
- * use --rounds 3 to stay under 2 minutes.
+ * use --rounds 2 to stay under 2 minutes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -73,29 +75,36 @@ async function main() {
   const blob = await store.put(randomStream(FILE_BYTES));
 
   const servers = [];
-  const aloft = Fastify({ logger: false });
-  await aloft.register(downloadRoute, {
-    secret: SECRET,
-    resolve: async () => ({
-      fileName: 'firmware.bin',
-      size: blob.size,
-      sha256: blob.sha256,
-      openRead: (range) => store.openRead(blob.key, range),
-    }),
-  });
-  const aloftBase = await aloft.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(() => aloft.close());
-  servers.push({
-    name: 'aloft',
-    label: 'Aloft download route (reply.hijack + pipe, 1 MiB reads)',
-    cpuSeconds: ownCpuSeconds,
-    url: signDownloadUrl({
-      baseUrl: aloftBase,
+  const signedUrl = (baseUrl) =>
+    signDownloadUrl({
+      baseUrl,
       firmwareId: 'fw-bench',
       fileName: 'firmware.bin',
       expiresAt: new Date(Date.now() + 3600_000),
       secret: SECRET,
-    }),
+    });
+  /** The download route as main.ts wires it, with or without the local-file fast path. */
+  const startRoute = async (localFile) => {
+    const app = Fastify({ logger: false });
+    await app.register(downloadRoute, {
+      secret: SECRET,
+      resolve: async () => ({
+        fileName: 'firmware.bin',
+        size: blob.size,
+        sha256: blob.sha256,
+        openRead: (range) => store.openRead(blob.key, range),
+        ...(localFile ? { localPath: store.localPath(blob.key) } : {}),
+      }),
+    });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => app.close());
+    return signedUrl(base);
+  };
+  servers.push({
+    name: 'aloft',
+    label: 'Aloft download route (local file, pooled 1 MiB buffers)',
+    cpuSeconds: ownCpuSeconds,
+    url: await startRoute(true),
   });
 
   const nginx = await startNginx(work, join(work, 'blobs'));
@@ -108,6 +117,13 @@ async function main() {
   });
 
   if (withVariants) {
+    servers.push({
+      name: 'aloftStreamBody',
+      label: 'variant: Aloft route, openRead stream piped (1 MiB)',
+      cpuSeconds: ownCpuSeconds,
+      url: await startRoute(false),
+    });
+
     const variant = Fastify({ logger: false });
     variant.get('/file', (_request, reply) => {
       reply

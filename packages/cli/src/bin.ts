@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { buildProgram } from './program.js';
+import { run } from './program.js';
 
-await buildProgram().parseAsync(process.argv);
+// An exit code, not process.exit(): stdout may still be flushing into a pipe, and `serve` keeps running.
+process.exitCode = await run(process.argv.slice(2));

@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { systemClock } from './app/clock.js';
 import { DeviceAuthenticator } from './app/device-authenticator.js';
 import { DeviceService } from './app/device-service.js';
+import { EventFeed } from './app/events/event-feed.js';
+import { WebhookService } from './app/events/webhook-service.js';
 import { FirmwareService } from './app/firmware-service.js';
 import { DeviceIngest } from './app/ingest/device-ingest.js';
 import { JobMonitor } from './app/jobs/job-monitor.js';
@@ -17,10 +19,14 @@ import { TokenService } from './app/token-service.js';
 import { FilesystemBlobStore } from './blobs/filesystem-blob-store.js';
 import type { AloftConfig } from './config/config.js';
 import { EngineRunner } from './engine/engine-runner.js';
+import { fetchWebhookSender } from './engine/fetch-webhook-sender.js';
 import { RolloutEngine } from './engine/rollout-engine.js';
+import { TickRunner } from './engine/tick-runner.js';
+import { WebhookDispatcher } from './engine/webhook-dispatcher.js';
 import { AloftMetrics } from './observability/metrics.js';
 import { openStore, redact, type Store } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
+import { EventFeedStore } from './store/event-feed-store.js';
 import { FirmwareStore } from './store/firmware-store.js';
 import { JobStore } from './store/job-store.js';
 import { ProductStore } from './store/product-store.js';
@@ -28,7 +34,8 @@ import { SettingsStore } from './store/settings-store.js';
 import { TelemetryStore } from './store/telemetry-store.js';
 import { TokenStore } from './store/token-store.js';
 import { UpgradeStore } from './store/upgrade-store.js';
-import { downloadRoute } from './transport/http/download/download-route.js';
+import { WebhookStore } from './store/webhook-store.js';
+import { type DownloadServedEvent, downloadRoute } from './transport/http/download/download-route.js';
 import {
   createHmacDownloadUrlSigner,
   type DownloadUrlSigner,
@@ -56,8 +63,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Hooks for embedding and tests. */
+export interface ServerHooks {
+  /** Called once per download response (status, range served, whether it completed). */
+  onDownload?: (event: DownloadServedEvent) => void;
+}
+
 /** Composition root: the only place that knows which store, broker and blob store are wired together. */
-export async function startServer(config: AloftConfig): Promise<RunningServer> {
+export async function startServer(config: AloftConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel, base: { service: 'aloft' } });
   const clock = systemClock;
   const metrics = new AloftMetrics();
@@ -126,6 +139,30 @@ export async function startServer(config: AloftConfig): Promise<RunningServer> {
       clock,
     });
     const runner = new EngineRunner(engine, config.engineTickMs, logger);
+    // Live events (docs/events.md): SSE streams and webhooks both read the upgrade_events feed.
+    const eventFeed = new EventFeed(new EventFeedStore(store.db, store.dialect), {
+      pollMs: config.eventPollMs,
+      heartbeatMs: config.eventHeartbeatMs,
+    });
+    const webhookStore = new WebhookStore(store.db, store.dialect);
+    const webhookRunner = new TickRunner(
+      'webhook dispatcher',
+      new WebhookDispatcher({
+        webhooks: webhookStore,
+        feed: eventFeed,
+        sender: fetchWebhookSender,
+        retry: {
+          baseMs: config.webhookRetryBaseMs,
+          maxMs: config.webhookRetryMaxMs,
+          maxAttempts: config.webhookMaxAttempts,
+        },
+        timeoutMs: config.webhookTimeoutMs,
+        logger,
+        clock,
+      }),
+      config.webhookTickMs,
+      logger,
+    );
     const services: AppServices = {
       products: new ProductService(products, clock),
       devices: new DeviceService(devices, products, clock),
@@ -137,6 +174,7 @@ export async function startServer(config: AloftConfig): Promise<RunningServer> {
         jobStore.usage(),
         clock,
         config.maxUploadBytes,
+        urls,
       ),
       jobs: new JobService({
         jobs: jobStore,
@@ -148,6 +186,14 @@ export async function startServer(config: AloftConfig): Promise<RunningServer> {
         cancelActive: (job, now, message) => engine.cancelActive(job, now, message),
       }),
       monitor: new JobMonitor(upgrades, clock),
+      events: eventFeed,
+      webhooks: new WebhookService({
+        webhooks: webhookStore,
+        feed: eventFeed,
+        jobs: jobStore,
+        clock,
+        kick: () => webhookRunner.kick(),
+      }),
     };
     const newAdminToken = await services.tokens.ensureAdminToken(config.adminToken);
 
@@ -200,6 +246,10 @@ export async function startServer(config: AloftConfig): Promise<RunningServer> {
         async (app) =>
           app.register(downloadRoute, {
             secret: downloadSecret,
+            onServed: (event) => {
+              metrics.downloadServed(event.status, event.completed);
+              hooks.onDownload?.(event);
+            },
             resolve: async (id) => {
               const firmware = /^\d{1,15}$/.test(id) ? await firmwareStore.get(Number(id)) : undefined;
               const key = firmware?.blobKey;
@@ -227,6 +277,8 @@ export async function startServer(config: AloftConfig): Promise<RunningServer> {
     });
     runner.start();
     cleanup.push(() => runner.stop());
+    webhookRunner.start();
+    cleanup.push(() => webhookRunner.stop());
     logger.info({ http: httpUrl, mqtt: broker.address }, 'Aloft is running');
 
     return {

@@ -37,6 +37,23 @@ describe('aliyun credentials', () => {
     expect(parseCredentials(clientId, ALIYUN_DOC.username, ALIYUN_DOC.password)?.verify('secret')).toBe(true);
   });
 
+  it('accept the client id SDK v3 really sends, unsigned extras and all', () => {
+    // iotkit-embedded log: "ClientID : a1QdKm5axuO.test_004|securemode=2,timestamp=2524608000000,signmethod=hmacsha1,
+    // gw=0,ext=0,partner_id=espressif,module_id=wroom,_fy=1.3.0,_ss=1|"
+    const device = { productKey: 'a1QdKm5axuO', deviceName: 'test_004' };
+    const signed = deviceCredentials('aliyun', device, 'dev-secret', {
+      clientId: 'a1QdKm5axuO.test_004',
+      signMethod: 'hmacsha1',
+      secureMode: 2,
+      timestamp: 2524608000000,
+    });
+    const sdkClientId =
+      'a1QdKm5axuO.test_004|securemode=2,timestamp=2524608000000,signmethod=hmacsha1,gw=0,ext=0,partner_id=espressif,module_id=wroom,_fy=1.3.0,_ss=1|';
+    const parsed = parseCredentials(sdkClientId, 'test_004&a1QdKm5axuO', signed.password);
+    expect(parsed?.device).toEqual(device);
+    expect(parsed?.verify('dev-secret')).toBe(true);
+  });
+
   it('fall back to HMAC-SHA1 when the named method does not verify', () => {
     const clientId = '12345|securemode=3,signmethod=hmacsha256,timestamp=789|';
     expect(parseCredentials(clientId, ALIYUN_DOC.username, ALIYUN_DOC.password)?.verify('secret')).toBe(true);

@@ -4,6 +4,7 @@ import { DEFAULT_MODULE } from '@aloft/protocol';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { AloftError, aloftError } from '../errors.js';
 import type { Clock } from './clock.js';
+import type { DownloadUrls } from './ports/download-urls.js';
 import type {
   Firmware,
   FirmwareFilter,
@@ -57,7 +58,14 @@ export class FirmwareService {
     private readonly usage: FirmwareUsage,
     private readonly clock: Clock,
     private readonly maxUploadBytes: number,
+    private readonly urls: DownloadUrls,
   ) {}
+
+  /** The URL a device would get in a task now: signed and expiring (or the external URL unchanged). */
+  async downloadUrl(id: number): Promise<{ url: string }> {
+    const firmware = await this.get(id);
+    return { url: firmware.externalUrl ?? this.urls.urlFor(firmware, this.clock()) };
+  }
 
   /** Checks what can be checked before the bytes arrive, so a 2 GiB upload is not streamed only to be refused. */
   async precheck(input: FirmwareMetadata): Promise<void> {

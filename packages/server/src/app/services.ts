@@ -1,4 +1,6 @@
 import type { DeviceService } from './device-service.js';
+import type { EventFeed } from './events/event-feed.js';
+import type { WebhookService } from './events/webhook-service.js';
 import type { FirmwareService } from './firmware-service.js';
 import type { JobMonitor } from './jobs/job-monitor.js';
 import type { JobService } from './jobs/job-service.js';
@@ -13,4 +15,7 @@ export interface AppServices {
   jobs: JobService;
   monitor: JobMonitor;
   tokens: TokenService;
+  /** The upgrade event feed (SSE). */
+  events: EventFeed;
+  webhooks: WebhookService;
 }

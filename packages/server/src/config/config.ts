@@ -31,8 +31,25 @@ export const ConfigSchema = Type.Object(
     engineTickMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
     /** With an external broker there are no connect events: a device counts as online this long after its last message. */
     presenceTimeoutSeconds: Type.Integer({ minimum: 10, default: 300 }),
+    /** Live events: how often an open SSE stream looks for new events, and how long it may stay silent. */
+    eventPollMs: Type.Integer({ minimum: 10, maximum: 10_000, default: 250 }),
+    eventHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
+    /** Webhooks: dispatcher tick, per-request timeout, retry backoff (base doubling up to max) and attempts. */
+    webhookTickMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
+    webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+    webhookRetryBaseMs: Type.Integer({ minimum: 1, default: 5000 }),
+    webhookRetryMaxMs: Type.Integer({ minimum: 1, default: 600_000 }),
+    webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
     logLevel: Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info' },
     ),
   },

@@ -35,6 +35,13 @@ export class AloftMetrics implements IngestMetrics {
     registers: [this.registry],
   });
 
+  private readonly downloads = new Counter({
+    name: 'aloft_downloads_total',
+    help: 'Firmware download responses, by status and whether the body was sent completely',
+    labelNames: ['status', 'completed'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'aloft_' });
   }
@@ -49,6 +56,10 @@ export class AloftMetrics implements IngestMetrics {
 
   refused(reason: string): void {
     this.refusals.inc({ reason });
+  }
+
+  downloadServed(status: number, completed: boolean): void {
+    this.downloads.inc({ status: String(status), completed: String(completed) });
   }
 
   batchWritten(size: number, seconds: number): void {

@@ -10,6 +10,14 @@ import type { Database } from './schema.js';
 export class TelemetryStore implements TelemetryWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
+  async writeBatch(versions: readonly VersionWrite[], presence: readonly PresenceWrite[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const inTransaction = new TelemetryStore(trx);
+      if (versions.length) await inTransaction.writeVersions(versions);
+      if (presence.length) await inTransaction.writePresence(presence);
+    });
+  }
+
   async writeVersions(batch: readonly VersionWrite[]): Promise<void> {
     // Last report wins within a batch: ON CONFLICT cannot touch the same row twice in one statement.
     const latest = new Map<string, VersionWrite>();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { type AloftConfig, loadConfig } from '../config/config.js';
-import { type RunningServer, startServer } from '../main.js';
+import { type RunningServer, type ServerHooks, startServer } from '../main.js';
 import { openStore } from '../store/database.js';
 import { MOSQUITTO, POSTGRES, serviceUrl } from './services.js';
 
@@ -26,6 +26,8 @@ export interface TestServerOptions {
   /** Reuse a PostgreSQL schema (several instances sharing one database). */
   schema?: string;
   overrides?: Partial<AloftConfig>;
+  /** Sees every download response (e.g. to assert a resume was a Range request). */
+  onDownload?: ServerHooks['onDownload'];
 }
 
 /** Which real-service combinations are available: always embedded+SQLite; scaled when the env vars are set. */
@@ -71,7 +73,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   });
-  const server = await startServer(config);
+  const server = await startServer(config, options.onDownload ? { onDownload: options.onDownload } : {});
   return {
     server,
     config,
@@ -116,4 +118,13 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A product key no other test uses. Test servers sharing one external broker each receive every device message
+ * (each has its own share group), so tests must not reuse product keys. Tencent product ids are 10 characters.
+ */
+export function uniqueProductKey(length = 10): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
 }

@@ -113,8 +113,7 @@ export class DeviceIngest {
           }
         }
       }
-      if (versions.length) await telemetry.writeVersions(versions);
-      if (presence.length) await telemetry.writePresence(presence);
+      if (versions.length || presence.length) await telemetry.writeBatch(versions, presence);
       metrics.batchWritten(batch.length, (performance.now() - started) / 1000);
       if (events.length) await sink.handle(events);
     } catch (error) {

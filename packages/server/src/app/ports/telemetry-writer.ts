@@ -15,6 +15,8 @@ export interface PresenceWrite {
 
 /** Batched writes of what devices report: one statement per batch, not per message. */
 export interface TelemetryWriter {
+  /** Writes one ingest batch atomically: readers never see a batch's versions without its presence. */
+  writeBatch(versions: readonly VersionWrite[], presence: readonly PresenceWrite[]): Promise<void>;
   writeVersions(batch: readonly VersionWrite[]): Promise<void>;
   writePresence(batch: readonly PresenceWrite[]): Promise<void>;
   /** Marks every device offline (at start: connections from a previous run are gone). */

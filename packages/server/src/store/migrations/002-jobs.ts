@@ -5,7 +5,8 @@ export async function up(db: Kysely<unknown>, { idColumn }: MigrationContext): P
   await idColumn(db.schema.createTable('jobs'))
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('product_key', 'text', (c) => c.notNull().references('products.key'))
-    .addColumn('firmware_id', 'bigint', (c) => c.notNull().references('firmware.id'))
+    // No foreign key: a package may be deleted once no unfinished job uses it; finished jobs keep their history.
+    .addColumn('firmware_id', 'bigint', (c) => c.notNull())
     .addColumn('module', 'text', (c) => c.notNull())
     .addColumn('target_version', 'text', (c) => c.notNull())
     .addColumn('state', 'text', (c) => c.notNull())

@@ -9,10 +9,12 @@ import { registerErrorHandler } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 import { deviceRoutes } from './mgmt/device-routes.js';
 import { deviceUpgradeRoutes } from './mgmt/device-upgrade-routes.js';
+import { eventStreamRoutes } from './mgmt/event-stream-routes.js';
 import { firmwareRoutes } from './mgmt/firmware-routes.js';
 import { jobRoutes } from './mgmt/job-routes.js';
 import { productRoutes } from './mgmt/product-routes.js';
 import { tokenRoutes } from './mgmt/token-routes.js';
+import { webhookRoutes } from './mgmt/webhook-routes.js';
 
 export interface HttpServerOptions {
   services: AppServices;
@@ -64,6 +66,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       await api.register(firmwareRoutes, pluginOptions);
       await api.register(jobRoutes, pluginOptions);
       await api.register(deviceUpgradeRoutes, pluginOptions);
+      await api.register(eventStreamRoutes, pluginOptions);
+      await api.register(webhookRoutes, pluginOptions);
       for (const plugin of options.mgmtPlugins ?? []) await api.register(plugin, pluginOptions);
     },
     { prefix: '/api/v1' },

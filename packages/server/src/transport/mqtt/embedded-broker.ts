@@ -1,18 +1,22 @@
 import { createServer, type Server } from 'node:net';
-import { codecFor, type DeviceRef, type Dialect, type OutboundMessage } from '@aloft/protocol';
+import {
+  codecFor,
+  type DeviceRef,
+  type DialectCodec,
+  grantSubscription,
+  mayPublish,
+  type OutboundMessage,
+} from '@aloft/protocol';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { DeviceAuthenticator } from '../../app/device-authenticator.js';
 import type { IngestMetrics } from '../../app/ports/ingest-metrics.js';
 import type { Logger } from '../../app/ports/logger.js';
 import type { BrokerLink, InboundHandler, PresenceHandler } from './broker-link.js';
-import { allowedBy, subscriptionAllowed } from './topic-filter.js';
 
 /** What the broker learned about a client at CONNECT. */
 interface Session {
   device: DeviceRef;
-  dialect: Dialect;
-  publish: readonly string[];
-  subscribe: readonly string[];
+  codec: DialectCodec;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -70,8 +74,7 @@ export class EmbeddedBroker implements BrokerLink {
           .authenticate(client.id, username ?? '', password?.toString('utf8') ?? '')
           .then((result) => {
             if (!result.ok) return refuse(result.reason, result.device);
-            const topics = codecFor(result.dialect).deviceTopics(result.device);
-            sessions.set(client, { device: result.device, dialect: result.dialect, ...topics });
+            sessions.set(client, { device: result.device, codec: codecFor(result.dialect) });
             done(null, true);
           })
           .catch((error: unknown) => {
@@ -82,7 +85,7 @@ export class EmbeddedBroker implements BrokerLink {
       authorizePublish: (client, packet, done) => {
         const session = client && sessions.get(client);
         if (!session) return done(); // the server's own publishes
-        if (allowedBy(session.publish, packet.topic)) return done();
+        if (mayPublish(session.codec, session.device, packet.topic)) return done();
         metrics.refused('acl_publish');
         logger.warn(
           { device: session.device, topic: packet.topic },
@@ -92,8 +95,9 @@ export class EmbeddedBroker implements BrokerLink {
       },
       authorizeSubscribe: (client, subscription, done) => {
         const session = sessions.get(client);
-        if (session && subscriptionAllowed(session.subscribe, subscription.topic))
-          return done(null, subscription);
+        // LinkSDK subscribes `/ota/device/upgrade/+/+`: granted narrowed to the device's own topic, never as asked.
+        const granted = session && grantSubscription(session.codec, session.device, subscription.topic);
+        if (granted) return done(null, { ...subscription, topic: granted });
         metrics.refused('acl_subscribe');
         logger.warn(
           { device: session?.device, topic: subscription.topic },

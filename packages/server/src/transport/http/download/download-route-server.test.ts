@@ -1,4 +1,3 @@
-import type { ReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +9,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FilesystemBlobStore } from '../../../blobs/filesystem-blob-store.js';
 import { downloadRoute } from './download-route.js';
 import { signDownloadUrl } from './download-url.js';
-import { createDownloadFixture, type DownloadFixture, SECRET, sha256 } from './testing/download-fixture.js';
+import {
+  BODY_SOURCES,
+  createDownloadFixture,
+  type DownloadFixture,
+  descriptorsOpenOn,
+  SECRET,
+  sha256,
+} from './testing/download-fixture.js';
 
-describe('download route over a real socket', () => {
+describe.each(BODY_SOURCES)('download route over a real socket (%s body)', (source) => {
   let fx: DownloadFixture | undefined;
   afterEach(async () => {
     await fx?.close();
@@ -20,7 +26,7 @@ describe('download route over a real socket', () => {
   });
 
   async function listen(size: number): Promise<{ fx: DownloadFixture; baseUrl: string }> {
-    fx = await createDownloadFixture({ size });
+    fx = await createDownloadFixture({ size, source });
     await fx.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = fx.app.server.address() as AddressInfo;
     return { fx, baseUrl: `http://127.0.0.1:${port}` };
@@ -38,6 +44,7 @@ describe('download route over a real socket', () => {
         { firmwareId: fx.firmware.id, method: 'GET', status: 200, range: undefined, completed: true },
       ]),
     );
+    await vi.waitFor(async () => expect(await descriptorsOpenOn(fx.blobPath)).toBe(0));
   });
 
   it('resumes an interrupted download from where it stopped', async () => {
@@ -57,6 +64,21 @@ describe('download route over a real socket', () => {
     );
   });
 
+  it('keeps concurrent downloads apart, including a slow reader', async () => {
+    const { fx, baseUrl } = await listen(4 * 1024 * 1024 + 5);
+    const url = fx.signedUrl({ baseUrl });
+    const [slow, ...fast] = await Promise.all([
+      get(url, {}, { pauseMsPerChunk: 2 }),
+      get(url),
+      get(url, { range: 'bytes=1000000-' }),
+      get(url, { range: 'bytes=-3000000' }),
+    ]);
+    expect(sha256(slow!.body)).toBe(fx.firmware.sha256);
+    expect(sha256(fast[0]!.body)).toBe(fx.firmware.sha256);
+    expect(sha256(fast[1]!.body)).toBe(sha256(fx.bytes.subarray(1000000)));
+    expect(sha256(fast[2]!.body)).toBe(sha256(fx.bytes.subarray(fx.bytes.length - 3000000)));
+  });
+
   it('closes the file when the client disconnects mid-download', async () => {
     // Larger than what loopback socket buffers can absorb, so the server is still streaming when we leave.
     const { fx, baseUrl } = await listen(24 * 1024 * 1024);
@@ -72,15 +94,14 @@ describe('download route over a real socket', () => {
       });
       req.end();
     });
-    await vi.waitFor(() => {
-      const [stream] = fx.opened as ReadStream[];
-      expect(stream?.closed).toBe(true);
+    await vi.waitFor(async () => {
       expect(fx.served).toEqual([expect.objectContaining({ status: 200, completed: false })]);
+      expect(await descriptorsOpenOn(fx.blobPath)).toBe(0);
     });
   });
 });
 
-describe('download route when the blob vanishes after resolve', () => {
+describe.each(BODY_SOURCES)('download route when the blob vanishes after resolve (%s body)', (source) => {
   it('answers 404 JSON because nothing was sent yet', async () => {
     const root = await mkdtemp(join(tmpdir(), 'aloft-download-'));
     try {
@@ -94,6 +115,7 @@ describe('download route when the blob vanishes after resolve', () => {
           size: blob.size,
           sha256: blob.sha256,
           openRead: (range) => store.openRead(blob.key, range),
+          ...(source === 'local-file' ? { localPath: store.localPath(blob.key) } : {}),
         }),
       });
       await store.delete(blob.key);
@@ -122,12 +144,25 @@ interface Fetched {
   body: Buffer;
 }
 
-/** node:http rather than fetch: fetch would negotiate and undo compression behind our back. */
-function get(url: string, headers: Record<string, string> = {}): Promise<Fetched> {
+/**
+ * node:http rather than fetch: fetch would negotiate and undo compression behind our back.
+ * `pauseMsPerChunk` makes a slow reader, so the server's writes back up.
+ */
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { pauseMsPerChunk?: number } = {},
+): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (options.pauseMsPerChunk) {
+          res.pause();
+          setTimeout(() => res.resume(), options.pauseMsPerChunk);
+        }
+      });
       res.on('end', () =>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
       );

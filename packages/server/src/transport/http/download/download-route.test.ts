@@ -2,12 +2,17 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDownloadFixture, type DownloadFixture, sha256 } from './testing/download-fixture.js';
+import {
+  BODY_SOURCES,
+  createDownloadFixture,
+  type DownloadFixture,
+  sha256,
+} from './testing/download-fixture.js';
 
-describe('download route (inject)', () => {
+describe.each(BODY_SOURCES)('download route (inject, %s body)', (source) => {
   let fx: DownloadFixture;
   beforeEach(async () => {
-    fx = await createDownloadFixture({ size: 200_000 });
+    fx = await createDownloadFixture({ size: 200_000, source });
   });
   afterEach(async () => {
     await fx.close();
@@ -227,11 +232,12 @@ describe('download route (inject)', () => {
   });
 });
 
-describe('download route behind a compressing onSend hook', () => {
+describe.each(BODY_SOURCES)('download route behind a compressing onSend hook (%s body)', (source) => {
   let fx: DownloadFixture;
   beforeEach(async () => {
     fx = await createDownloadFixture({
       size: 50_000,
+      source,
       // Stands in for @fastify/compress registered globally by the composition root.
       configure: (app) =>
         app.addHook('onSend', async (_request, reply, payload) => {

@@ -206,6 +206,20 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
   );
 
+  app.post(
+    '/firmware/:firmwareId/download-url',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: 'A signed device download URL',
+        description: 'The URL a device would receive in a task now (signed, expiring), for checks and external tools.',
+        params: IdParams,
+        response: { 200: Type.Object({ url: Type.String() }), ...errorResponses },
+      },
+    },
+    async (request) => services.firmware.downloadUrl(request.params.firmwareId),
+  );
+
   app.delete(
     '/firmware/:firmwareId',
     {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,9 +17,11 @@ export interface DownloadFixture {
   store: FilesystemBlobStore;
   bytes: Buffer;
   firmware: { id: string; fileName: string; blobKey: string; sha256: string };
+  /** Where the blob lives on disk. */
+  blobPath: string;
   /** Every `onServed` event, in order. */
   served: DownloadServedEvent[];
-  /** Every stream the route opened, to check that each gets closed. */
+  /** Every stream the route opened through `openRead` (the `stream` source only). */
   opened: Readable[];
   clock: { now: Date };
   /** A signed path (or URL when `baseUrl` is given), valid for 30 minutes unless told otherwise. */
@@ -27,8 +29,12 @@ export interface DownloadFixture {
   close(): Promise<void>;
 }
 
+/** How the route gets the bytes: the local-file fast path (filesystem store) or a blob store stream. */
+export type BodySource = 'local-file' | 'stream';
+export const BODY_SOURCES: readonly BodySource[] = ['local-file', 'stream'];
+
 export async function createDownloadFixture(
-  options: { size?: number; configure?: (app: FastifyInstance) => void } = {},
+  options: { size?: number; source?: BodySource; configure?: (app: FastifyInstance) => void } = {},
 ): Promise<DownloadFixture> {
   const root = await mkdtemp(join(tmpdir(), 'aloft-download-'));
   const store = await FilesystemBlobStore.open({ root });
@@ -58,6 +64,7 @@ export async function createDownloadFixture(
           opened.push(stream);
           return stream;
         },
+        ...(options.source === 'stream' ? {} : { localPath: store.localPath(firmware.blobKey) }),
       };
     },
   });
@@ -68,6 +75,7 @@ export async function createDownloadFixture(
     store,
     bytes,
     firmware,
+    blobPath: store.localPath(firmware.blobKey),
     served,
     opened,
     clock,
@@ -85,6 +93,16 @@ export async function createDownloadFixture(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** How many of this process's file descriptors are open on `path` (Linux `/proc`). */
+export async function descriptorsOpenOn(path: string): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => undefined);
+    if (target === path) count++;
+  }
+  return count;
 }
 
 export function sha256(bytes: Buffer): string {

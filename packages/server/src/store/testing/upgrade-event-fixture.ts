@@ -1,0 +1,113 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** A product, devices and jobs to hang upgrade events on, written straight into the tables. */
+export interface EventFixture {
+  deviceIds: number[];
+  jobIds: number[];
+  /** Writes a queued upgrade row (no event) and returns its id. */
+  addUpgrade(jobId: number, deviceId: number): Promise<number>;
+  /** Writes one upgrade event (as UpgradeStore does) and returns its id. */
+  addEvent(event: {
+    jobId: number;
+    deviceId: number;
+    upgradeId?: number;
+    from?: string | null;
+    to: string;
+    percent?: number | null;
+    at?: number;
+  }): Promise<number>;
+}
+
+export async function seedEventFixture(
+  db: Kysely<Database>,
+  options: { productKey?: string; devices?: number; jobs?: number; now?: number } = {},
+): Promise<EventFixture> {
+  const now = options.now ?? 1_700_000_000_000;
+  const productKey = options.productKey ?? 'pk1';
+  await db
+    .insertInto('products')
+    .values({ key: productKey, name: 'Lamp', dialect: 'aliyun', created_at: now })
+    .execute();
+  const devices = await db
+    .insertInto('devices')
+    .values(
+      Array.from({ length: options.devices ?? 2 }, (_, i) => ({
+        product_key: productKey,
+        name: `dev-${i + 1}`,
+        secret: 'secret',
+        online: 0,
+        created_at: now,
+      })),
+    )
+    .returning('id')
+    .execute();
+  const firmware = await db
+    .insertInto('firmware')
+    .values({
+      product_key: productKey,
+      module: 'default',
+      version: '2.0',
+      description: '',
+      source_versions: '[]',
+      file_name: 'fw.bin',
+      size: 1,
+      verify_state: 'verified',
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const jobs = await db
+    .insertInto('jobs')
+    .values(
+      Array.from({ length: options.jobs ?? 2 }, () => ({
+        kind: 'batch',
+        product_key: productKey,
+        firmware_id: Number(firmware.id),
+        module: 'default',
+        target_version: '2.0',
+        state: 'running',
+        strategy: '{}',
+        created_at: now,
+      })),
+    )
+    .returning('id')
+    .execute();
+  return {
+    deviceIds: devices.map((d) => Number(d.id)),
+    jobIds: jobs.map((j) => Number(j.id)),
+    async addUpgrade(jobId, deviceId) {
+      const row = await db
+        .insertInto('upgrades')
+        .values({
+          job_id: jobId,
+          device_id: deviceId,
+          module: 'default',
+          target_version: '2.0',
+          state: 'queued',
+          active: 1,
+          queued_at: now,
+          last_activity_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
+    async addEvent(event) {
+      const row = await db
+        .insertInto('upgrade_events')
+        .values({
+          upgrade_id: event.upgradeId ?? 1,
+          job_id: event.jobId,
+          device_id: event.deviceId,
+          from_state: event.from ?? null,
+          to_state: event.to,
+          percent: event.percent ?? null,
+          at: event.at ?? now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
+  };
+}
