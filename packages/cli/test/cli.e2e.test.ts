@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice } from '../../server/test/device-connect.js';
 import {
   eventually,
   startTestServer,
   TEST_ADMIN_TOKEN,
   type TestServer,
 } from '../../server/src/testing/test-server.js';
+import { connectDevice } from '../../server/test/device-connect.js';
 import type { OutputSink } from '../src/cli-io.js';
 import { run } from '../src/program.js';
 
@@ -72,7 +72,15 @@ describe('aloft CLI against a running server', () => {
 
   describe('products', () => {
     it('creates a product and lists it in a table and as JSON', async () => {
-      const created = await aloft(['products', 'create', 'lamp', '--dialect', 'aliyun', '--name', 'Smart lamp']);
+      const created = await aloft([
+        'products',
+        'create',
+        'lamp',
+        '--dialect',
+        'aliyun',
+        '--name',
+        'Smart lamp',
+      ]);
       expect(created).toMatchObject({ code: 0, stdout: 'created product lamp (aliyun)\n' });
 
       const table = await aloft(['products', 'list']);
@@ -127,7 +135,13 @@ describe('aloft CLI against a running server', () => {
     it('lists and filters devices', async () => {
       const all = await aloftJson<{ items: { name: string }[]; total: number }>('devices', 'list', 'meter');
       expect(all.total).toBe(4);
-      const beta = await aloftJson<{ items: { name: string }[] }>('devices', 'list', 'meter', '--tag', 'beta');
+      const beta = await aloftJson<{ items: { name: string }[] }>(
+        'devices',
+        'list',
+        'meter',
+        '--tag',
+        'beta',
+      );
       expect(beta.items.map((d) => d.name).sort()).toEqual(['meter-1', 'meter-2']);
 
       const page = await aloft(['devices', 'list', 'meter', '--limit', '2']);
@@ -149,7 +163,9 @@ describe('aloft CLI against a running server', () => {
       });
       expect((await aloft(['devices', 'history', 'meter', 'meter-4'])).stdout).toBe('no upgrades yet\n');
 
-      expect((await aloft(['devices', 'delete', 'meter', 'meter-4'])).stdout).toBe('deleted device meter-4\n');
+      expect((await aloft(['devices', 'delete', 'meter', 'meter-4'])).stdout).toBe(
+        'deleted device meter-4\n',
+      );
       expect(await aloft(['devices', 'show', 'meter', 'meter-4'])).toMatchObject({
         code: 1,
         stderr: expect.stringContaining('(ALOFT_DEVICE_NOT_FOUND)'),
@@ -225,16 +241,32 @@ describe('aloft CLI against a running server', () => {
         '--md5',
         '0'.repeat(32),
       ]);
-      expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('(ALOFT_FIRMWARE_DIGEST_MISMATCH)') });
-      const unknown = await aloft(['firmware', 'upload', firmwareFile, '--product', 'nope', '--version', '1']);
-      expect(unknown).toMatchObject({ code: 1, stderr: 'error: Product nope not found (ALOFT_PRODUCT_NOT_FOUND)\n' });
+      expect(wrong).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('(ALOFT_FIRMWARE_DIGEST_MISMATCH)'),
+      });
+      const unknown = await aloft([
+        'firmware',
+        'upload',
+        firmwareFile,
+        '--product',
+        'nope',
+        '--version',
+        '1',
+      ]);
+      expect(unknown).toMatchObject({
+        code: 1,
+        stderr: 'error: Product nope not found (ALOFT_PRODUCT_NOT_FOUND)\n',
+      });
       const list = await aloftJson<{ total: number }>('firmware', 'list', '--product', 'lamp');
       expect(list.total).toBe(1);
     });
 
     it('lists, shows and downloads the package byte for byte', async () => {
       const table = await aloft(['firmware', 'list']);
-      expect(table.stdout).toMatch(new RegExp(`^\\s*${firmwareId}\\s+lamp\\s+default\\s+2\\.0\\.0\\s+3\\.0 MiB\\s+unverified`, 'm'));
+      expect(table.stdout).toMatch(
+        new RegExp(`^\\s*${firmwareId}\\s+lamp\\s+default\\s+2\\.0\\.0\\s+3\\.0 MiB\\s+unverified`, 'm'),
+      );
       expect((await aloft(['firmware', 'show', String(firmwareId)])).stdout).toMatch(/^version:\s+2\.0\.0$/m);
 
       const target = join(dir, 'downloaded.bin');
@@ -268,7 +300,6 @@ describe('aloft CLI against a running server', () => {
       // The engine enrols the device on its next tick.
       const detail = await eventually(async () => {
         const shown = await aloftJson<{ total: number; strategy: unknown }>('jobs', 'show', String(job.id));
-        console.log(JSON.stringify(shown));
         return shown.total === 1 && shown;
       }, 'the device to be enrolled');
       expect(detail.strategy).toMatchObject({ deviceTimeoutSeconds: 600 });
@@ -282,10 +313,20 @@ describe('aloft CLI against a running server', () => {
       expect(listed.stdout).toMatch(new RegExp(`^\\s*${job.id}\\s+single\\s+first light\\s+lamp`, 'm'));
 
       // The device comes online, is told, and reports the target version: `jobs watch` follows it to the end.
-      const device = await connectDevice(t.mqttUrl, 'aliyun', { productKey: 'lamp', deviceName: 'lamp-1' }, added.secret);
+      const device = await connectDevice(
+        t.mqttUrl,
+        'aliyun',
+        { productKey: 'lamp', deviceName: 'lamp-1' },
+        added.secret,
+      );
       clients.push(device);
       await eventually(async () => {
-        const status = await aloftJson<{ upgrade: { state: string } | null }>('devices', 'status', 'lamp', 'lamp-1');
+        const status = await aloftJson<{ upgrade: { state: string } | null }>(
+          'devices',
+          'status',
+          'lamp',
+          'lamp-1',
+        );
         return status.upgrade?.state === 'notified';
       }, 'the device to be notified');
       await device.publishAsync('/ota/device/inform/lamp/lamp-1', '{"id":"1","params":{"version":"2.0.0"}}', {
@@ -299,21 +340,36 @@ describe('aloft CLI against a running server', () => {
       expect(watched.stdout).toContain('success rate 100.0%');
 
       const history = await aloft(['devices', 'history', 'lamp', 'lamp-1']);
-      expect(history.stdout).toMatch(/^upgrade \d+ \(job \d+, attempt \d+\)\s+default .* -> 2\.0\.0\s+succeeded$/m);
+      expect(history.stdout).toMatch(
+        /^upgrade \d+ \(job \d+, attempt \d+\)\s+default .* -> 2\.0\.0\s+succeeded$/m,
+      );
     });
 
     it('watch exits 1 when the job is cancelled', async () => {
       await aloft(['devices', 'add', 'lamp', 'lamp-2']);
-      const job = await aloftJson<{ id: number }>('jobs', 'single', '--firmware', String(firmwareId), '--device', 'lamp-2');
+      const job = await aloftJson<{ id: number }>(
+        'jobs',
+        'single',
+        '--firmware',
+        String(firmwareId),
+        '--device',
+        'lamp-2',
+      );
       expect((await aloft(['jobs', 'cancel', String(job.id)])).stdout).toBe(`job ${job.id}: cancelled\n`);
       const watched = await aloft(['jobs', 'watch', String(job.id), '--json']);
       expect(watched).toMatchObject({ code: 1, stderr: `error: job ${job.id} ended cancelled\n` });
-      expect(JSON.parse(watched.stdout.trim().split('\n').at(-1)!)).toMatchObject({ id: job.id, state: 'cancelled' });
+      expect(JSON.parse(watched.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+        id: job.id,
+        state: 'cancelled',
+      });
     });
 
     it('refuses a batch of an unverified package with the server’s message', async () => {
       const refused = await aloft(['jobs', 'batch', '--firmware', String(firmwareId)]);
-      expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('(ALOFT_FIRMWARE_UNVERIFIED)') });
+      expect(refused).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('(ALOFT_FIRMWARE_UNVERIFIED)'),
+      });
     });
   });
 
@@ -360,7 +416,10 @@ describe('aloft CLI against a running server', () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("error: required option '--product <key>' not specified");
       const badId = await aloft(['jobs', 'show', 'abc']);
-      expect(badId).toMatchObject({ code: 1, stderr: 'error: job id must be a positive integer, got "abc"\n' });
+      expect(badId).toMatchObject({
+        code: 1,
+        stderr: 'error: job id must be a positive integer, got "abc"\n',
+      });
     });
   });
 

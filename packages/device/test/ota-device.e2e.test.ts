@@ -137,9 +137,14 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
         device.on('upgrade', (task) => tasks.push(task));
         const updated = next(device, 'updated');
 
+        for (const ev of ['upgrade', 'progress', 'updated', 'update-failed', 'connect', 'offline', 'error'] as const) device.on(ev, (...a: unknown[]) => console.log('EVENT', ev, String(a[1])));
+        console.log('connecting');
         await device.connect();
+        console.log('connected');
         await waitOnline(t, d);
+        console.log('online');
         const jobId = await startSingleJob(t, firmware.id, d.deviceName);
+        console.log('job', jobId);
         const [result] = await updated;
 
         expect(tasks).toHaveLength(1);

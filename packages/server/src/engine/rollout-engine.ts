@@ -83,16 +83,14 @@ export class RolloutEngine {
     await this.completeIfDone(job, now);
   }
 
+  /** The first pass selects the targets; a dynamic job keeps enrolling devices that report a source version. */
   private async enrol(job: Job, now: number): Promise<void> {
-    const { jobs } = this.deps;
     if (job.enrolledUntil === 0) {
       if (job.kind === 'retry' && job.parentJobId !== null)
         await enrolRetries(this.deps, job, job.parentJobId, now);
       else await enrolTargets(this.deps, job, now);
-      await jobs.setEnrolledUntil(job.id, now);
     } else if (job.dynamic && (job.strategy.endAt === undefined || now < job.strategy.endAt)) {
-      await enrolTargets(this.deps, job, now, job.enrolledUntil);
-      await jobs.setEnrolledUntil(job.id, now);
+      await enrolTargets(this.deps, job, now);
     }
   }
 

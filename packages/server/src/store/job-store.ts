@@ -116,25 +116,6 @@ export class JobStore implements JobRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async addSelection(
-    id: number,
-    counts: { selected: number; skipped: number; conflicts: number },
-  ): Promise<void> {
-    await this.db
-      .updateTable('jobs')
-      .set((eb) => ({
-        selected: eb('selected', '+', counts.selected),
-        skipped: eb('skipped', '+', counts.skipped),
-        conflicts: eb('conflicts', '+', counts.conflicts),
-      }))
-      .where('id', '=', id)
-      .execute();
-  }
-
-  async setEnrolledUntil(id: number, until: number): Promise<void> {
-    await this.db.updateTable('jobs').set({ enrolled_until: until }).where('id', '=', id).execute();
-  }
-
   async workable(_now: number): Promise<Job[]> {
     const rows = await this.db
       .selectFrom('jobs')

@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type {
+  EnrolmentPass,
   Upgrade,
   UpgradeChange,
   UpgradeRepository,
-  UpgradeSeed,
   UpgradeWithDevice,
 } from '../app/ports/job-repository.js';
 import type { UpgradeCounts } from '../domain/index.js';
@@ -27,12 +27,22 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
 
   async enrol(
     job: { id: number; module: string; targetVersion: string; supersede: boolean },
-    seeds: readonly UpgradeSeed[],
+    pass: EnrolmentPass,
     now: number,
-  ): Promise<{ created: number; conflicts: number }> {
-    let created = 0;
-    for (const batch of chunked(seeds, 400)) {
-      created += await this.db.transaction().execute(async (trx) => {
+  ): Promise<{ created: number; conflicts: number } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      // Compare-and-set first: on PostgreSQL a second instance running the same pass waits on this row, then
+      // finds enrolled_until moved and writes nothing, so nobody counts the winner's devices as conflicts.
+      const claimed = await trx
+        .updateTable('jobs')
+        .set({ enrolled_until: pass.until })
+        .where('id', '=', job.id)
+        .where('enrolled_until', '=', pass.from)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) return undefined;
+      let created = 0;
+      let conflicts = 0;
+      for (const batch of chunked(pass.seeds, 400)) {
         if (job.supersede)
           await this.supersede(
             trx,
@@ -57,7 +67,11 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
               last_activity_at: now,
             })),
           )
-          .onConflict((oc) => oc.columns(['device_id', 'module']).where('active', '=', 1).doNothing())
+          // A literal, not a bound parameter: SQLite matches the partial unique index only when the
+          // conflict target's WHERE is textually the index's (`active = 1`); `active = ?` is refused.
+          .onConflict((oc) =>
+            oc.columns(['device_id', 'module']).where('active', '=', sql.lit(1)).doNothing(),
+          )
           .returning(['id', 'device_id'])
           .execute();
         if (rows.length) {
@@ -75,10 +89,21 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
             )
             .execute();
         }
-        return rows.length;
-      });
-    }
-    return { created, conflicts: seeds.length - created };
+        created += rows.length;
+        const inserted = new Set(rows.map((r) => Number(r.device_id)));
+        conflicts += batch.filter((s) => !inserted.has(s.deviceId) && s.countConflict !== false).length;
+      }
+      await trx
+        .updateTable('jobs')
+        .set((eb) => ({
+          selected: eb('selected', '+', created),
+          skipped: eb('skipped', '+', pass.skipped),
+          conflicts: eb('conflicts', '+', conflicts),
+        }))
+        .where('id', '=', job.id)
+        .execute();
+      return { created, conflicts };
+    });
   }
 
   /** Cancels other jobs' active upgrades of these devices' module, so the new job's can be created. */

@@ -72,8 +72,6 @@ export interface JobRepository {
   ): Promise<boolean>;
   /** Compare-and-set of the staged group the job may dispatch. */
   advanceGroup(id: number, from: number, to: number): Promise<boolean>;
-  setEnrolledUntil(id: number, until: number): Promise<void>;
-  addSelection(id: number, counts: { selected: number; skipped: number; conflicts: number }): Promise<void>;
   /** Jobs the engine must look at: running ones, and scheduled ones whose start time has come. */
   workable(now: number): Promise<Job[]>;
   unfinishedUsingFirmware(firmwareId: number): Promise<number[]>;
@@ -114,6 +112,23 @@ export interface UpgradeSeed {
   deviceId: number;
   sourceVersion: string | null;
   groupIndex: number;
+  /** False when an earlier pass already considered (and counted) this device: it is not counted as a conflict again. */
+  countConflict?: boolean;
+}
+
+/**
+ * One enrolment pass of a job: its new upgrades, the job's selection counters and `enrolledUntil`, written in one
+ * transaction. A server killed halfway has written nothing and runs the pass again; of two instances running the
+ * same pass, the one that moves `enrolledUntil` first wins and the other writes nothing.
+ */
+export interface EnrolmentPass {
+  /** The job's `enrolledUntil` the pass started from (compare-and-set). */
+  from: number;
+  /** The job's new `enrolledUntil`; greater than `from`. */
+  until: number;
+  seeds: readonly UpgradeSeed[];
+  /** Matching devices already on the target version. */
+  skipped: number;
 }
 
 /** A change to persist with compare-and-set on `expect`. */
@@ -152,14 +167,15 @@ export interface UpgradeEventRecord {
 
 export interface UpgradeRepository {
   /**
-   * Creates upgrades for a job. Devices with another active upgrade of the module are left out (counted as
-   * conflicts) — unless `supersede`, which cancels those first. Returns how many were created and left out.
+   * Runs one enrolment pass atomically (see `EnrolmentPass`). Devices with another active upgrade of the module
+   * are left out (counted as conflicts) — unless `supersede`, which cancels those first. Returns how many were
+   * created and left out, or undefined when another pass moved `enrolledUntil` first and this one wrote nothing.
    */
   enrol(
     job: { id: number; module: string; targetVersion: string; supersede: boolean },
-    seeds: readonly UpgradeSeed[],
+    pass: EnrolmentPass,
     now: number,
-  ): Promise<{ created: number; conflicts: number }>;
+  ): Promise<{ created: number; conflicts: number } | undefined>;
   get(id: number): Promise<Upgrade | undefined>;
   /** Applies a change if the row still matches `expect`; records the transition in the history. */
   apply(id: number, change: UpgradeChange, now: number): Promise<boolean>;

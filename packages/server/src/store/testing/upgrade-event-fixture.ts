@@ -8,20 +8,47 @@ export interface EventFixture {
   /** Writes a queued upgrade row (no event) and returns its id. */
   addUpgrade(jobId: number, deviceId: number): Promise<number>;
   /** Writes one upgrade event (as UpgradeStore does) and returns its id. */
-  addEvent(event: {
-    jobId: number;
-    deviceId: number;
-    upgradeId?: number;
-    from?: string | null;
-    to: string;
-    percent?: number | null;
-    at?: number;
-  }): Promise<number>;
+  addEvent(event: UpgradeEventInput): Promise<number>;
+}
+
+export interface UpgradeEventInput {
+  jobId: number;
+  deviceId: number;
+  upgradeId?: number;
+  from?: string | null;
+  to: string;
+  percent?: number | null;
+  at?: number;
+}
+
+/** Writes one upgrade event (as UpgradeStore does) and returns its id. */
+export async function insertUpgradeEvent(db: Kysely<Database>, event: UpgradeEventInput): Promise<number> {
+  const row = await db
+    .insertInto('upgrade_events')
+    .values({
+      upgrade_id: event.upgradeId ?? 1,
+      job_id: event.jobId,
+      device_id: event.deviceId,
+      from_state: event.from ?? null,
+      to_state: event.to,
+      percent: event.percent ?? null,
+      at: event.at ?? 1_700_000_000_000,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
 }
 
 export async function seedEventFixture(
   db: Kysely<Database>,
-  options: { productKey?: string; devices?: number; jobs?: number; now?: number } = {},
+  options: {
+    productKey?: string;
+    devices?: number;
+    jobs?: number;
+    /** `completed` keeps a running server's engine away from the jobs. */
+    jobState?: string;
+    now?: number;
+  } = {},
 ): Promise<EventFixture> {
   const now = options.now ?? 1_700_000_000_000;
   const productKey = options.productKey ?? 'pk1';
@@ -66,7 +93,7 @@ export async function seedEventFixture(
         firmware_id: Number(firmware.id),
         module: 'default',
         target_version: '2.0',
-        state: 'running',
+        state: options.jobState ?? 'running',
         strategy: '{}',
         created_at: now,
       })),
@@ -93,21 +120,6 @@ export async function seedEventFixture(
         .executeTakeFirstOrThrow();
       return Number(row.id);
     },
-    async addEvent(event) {
-      const row = await db
-        .insertInto('upgrade_events')
-        .values({
-          upgrade_id: event.upgradeId ?? 1,
-          job_id: event.jobId,
-          device_id: event.deviceId,
-          from_state: event.from ?? null,
-          to_state: event.to,
-          percent: event.percent ?? null,
-          at: event.at ?? now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return Number(row.id);
-    },
+    addEvent: (event) => insertUpgradeEvent(db, { at: now, ...event }),
   };
 }

@@ -15,10 +15,11 @@ export interface NginxSecureLinkSignerOptions {
 /**
  * URLs for an nginx that serves the filesystem blob store directly with the `secure_link` module (md5
  * variant), for sites that want downloads off the Node process. It matches this configuration, where
- * `/var/lib/aloft/blobs` is the `FilesystemBlobStore` root and `s3cret` the `secret` option:
+ * `/var/lib/aloft/blobs` is the `FilesystemBlobStore` root and `s3cret` the `secret` option (checked
+ * against nginx 1.22: valid URL 200 byte-exact with Range support; expired, edited or renamed URL 403):
  *
  * ```nginx
- * location ~ ^/firmware/(?<aloft_blob>[0-9a-f]{32})/[^/]+$ {
+ * location ~ "^/firmware/(?<aloft_blob>[0-9a-f]{32})/[^/]+$" {   # quoted: the regex has braces
  *     secure_link $arg_md5,$arg_expires;
  *     secure_link_md5 "$secure_link_expires$uri s3cret";
  *     if ($secure_link = "")  { return 403; }   # bad hash

@@ -26,6 +26,13 @@ const created = { 201: JobSchema, ...errorResponses };
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const { jobs, monitor } = services;
+  // Device lists arrive as text. Content-type parsers are scoped to the plugin that adds them, so the device
+  // routes' parser does not reach this one: without its own, Fastify answers 415.
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: 32 * 1024 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
 
   app.post(
     '/jobs/single',

@@ -1,0 +1,35 @@
+import { mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OtaDevice } from '@aloft/device';
+import { it } from 'vitest';
+import { startTestServer } from '../../../server/src/testing/test-server.js';
+import { createFleetDevice, waitOnline, uploadFirmware, startSingleJob, upgradeOf } from '../support/fleet.js';
+import { startFlakyLink } from '../support/flaky-link.js';
+
+it('debug', async () => {
+  const web = await startFlakyLink();
+  const net = await startFlakyLink();
+  const t = await startTestServer({ overrides: { publicUrl: web.url('http') } });
+  const http = new URL(t.server.httpUrl);
+  web.setTarget(http.hostname, Number(http.port));
+  const broker = new URL(t.mqttUrl);
+  net.setTarget(broker.hostname, Number(broker.port || 1883));
+  const d = await createFleetDevice(t, 'aliyun', { signing: true });
+  const fw = await uploadFirmware(t, d.productKey, { version: '2.0.0', module: 'MCU' }, randomBytes(1000));
+  console.log(fw);
+  const device = new OtaDevice({ brokerUrl: net.url('mqtt'), productKey: d.productKey, deviceName: d.deviceName, secret: d.secret, dialect: 'aliyun', modules: { default: '1.0.0', MCU: '1.0.0' }, dataDir: await mkdtemp(join(tmpdir(), 'x')), publicKey: d.signingPublicKey!, autoUpdate: { install: async (f) => console.log('install', f) } });
+  device.on('error', (e) => console.log('error', e));
+  for (const ev of ['upgrade', 'progress', 'updated', 'update-failed', 'connect', 'offline'] as const) device.on(ev, (...a: unknown[]) => console.log('EVENT', ev, a));
+  await device.connect();
+  device.mqtt!.on('message', (topic, p) => console.log('MSG', topic, p.toString()));
+  console.log('connected');
+  await waitOnline(t, d);
+  console.log('online');
+  await startSingleJob(t, fw.id, d.deviceName);
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log(await upgradeOf(t, d, 'MCU'));
+  await device.close();
+  await t.close();
+});
