@@ -73,7 +73,8 @@ export interface OtaDeviceOptions {
   dataDir: string;
   /**
    * ed25519 public key (PEM, raw 32 bytes in base64, or a KeyObject) of the product. When set, every package
-   * must carry a valid signature or it fails as `verify_failed` (see README, "Signed packages").
+   * must carry a valid signature or it fails as `verify_failed` (see README, "Signed packages"). Aliyun
+   * (`digestsign`) and IotHub (`signature`) pushes carry it; Tencent's cannot, so it is refused there.
    */
   publicKey?: string | KeyObject;
   /**

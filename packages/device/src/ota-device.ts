@@ -10,8 +10,9 @@ import {
   type OutboundMessage,
   type UpgradeTask,
 } from '@aloft/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { parseEd25519PublicKey } from './download/index.js';
+import { endConnection, openConnection } from './mqtt-connection.js';
 import {
   DEFAULT_CREDENTIALS,
   type Installer,
@@ -62,6 +63,10 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
     this.#options = options;
     this.device = { productKey: options.productKey, deviceName: options.deviceName };
     this.#codec = codecFor(options.dialect);
+    if (options.dialect === 'tencent' && options.publicKey !== undefined) {
+      // `update_firmware` has no field for a signature: every package would fail to verify.
+      throw new RangeError('tencent tasks carry no package signature: leave publicKey unset');
+    }
     this.#publicKey = options.publicKey === undefined ? undefined : parseEd25519PublicKey(options.publicKey);
     this.#modules = new Map(Object.entries(options.modules));
     if (this.#modules.size === 0)
@@ -114,42 +119,31 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
       this.#options.secret,
       this.#options.credentialOptions,
     );
-    const client = mqtt.connect(this.#options.brokerUrl, {
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      ...this.#options.mqtt,
-      ...credentials,
-      // Subscriptions are renewed in #onConnect, before the version reports that make the server re-push.
-      clean: true,
-      resubscribe: false,
-    });
+    const { client, ready } = openConnection(
+      this.#options.brokerUrl,
+      {
+        reconnectPeriod: 2000,
+        connectTimeout: 10_000,
+        ...this.#options.mqtt,
+        ...credentials,
+        // Subscriptions are renewed in #onConnect, before the version reports that make the server re-push.
+        clean: true,
+        resubscribe: false,
+      },
+      {
+        onConnect: () => this.#onConnect(),
+        onMessage: (topic, payload) => this.#onMessage(topic, payload),
+        onOffline: () => this.emit('offline'),
+        onError: (error) => this.#emitError(error),
+      },
+    );
     this.#client = client;
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    client.on('offline', () => this.emit('offline'));
-
-    await new Promise<void>((resolve, reject) => {
-      let first = true;
-      client.on('connect', () => {
-        this.#onConnect().then(
-          () => {
-            if (first) resolve();
-            first = false;
-          },
-          (error: unknown) => {
-            if (first) reject(error);
-            else this.#emitError(error);
-            first = false;
-          },
-        );
-      });
-      client.on('error', (error) => {
-        if (!first) return this.#emitError(error);
-        first = false;
-        this.#client = undefined;
-        client.end(true);
-        reject(error);
-      });
-    });
+    try {
+      await ready;
+    } catch (error) {
+      this.#client = undefined;
+      throw error;
+    }
   }
 
   /**
@@ -233,7 +227,9 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
           retry: this.#retry,
           pending: this.#pending,
           askForTask: (module) => this.requestTask(module),
-          confirm: (module, version) => this.reportVersion(module, version).catch(() => {}),
+          confirm: (module, version) => {
+            this.reportVersion(module, version).catch((error: unknown) => this.#emitError(error));
+          },
           onProgress: (t, percent) => this.emit('progress', t, percent),
         });
         if (result.rebootRequired) {
@@ -260,9 +256,10 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
 
   /**
    * Stops: running updates are aborted at their next step (downloads keep their checkpoint and resume after
-   * the next start; an install in progress is let finish), then the connection is closed.
+   * the next start; an install in progress is let finish), then the connection is closed, after the reports
+   * still in flight were acknowledged (at most `graceMs`, default 5000 ms; at once when offline).
    */
-  async close(): Promise<void> {
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const sessions = [...this.#sessions.values()];
@@ -270,7 +267,8 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
       session.abort(new UpdateError('other', 'download', 'device closed', { aborted: true }));
     }
     await Promise.allSettled(sessions.map((s) => s.promise));
-    await this.#client?.endAsync();
+    const client = this.#client;
+    if (client) await endConnection(client, options.graceMs ?? 5000);
   }
 
   /** Steps on every (re)connect, in order. */

@@ -29,8 +29,8 @@ export interface UpdateFlowContext {
   pending: PendingReports;
   /** Ask the server to push the task again, with a freshly signed URL. */
   askForTask(module: string): Promise<void>;
-  /** Record and report the module's new version: the proof of success. */
-  confirm(module: string, version: string): Promise<void>;
+  /** Record and report the module's new version: the proof of success. Must not wait for the network. */
+  confirm(module: string, version: string): void;
   onProgress(task: UpgradeTask, percent: number): void;
 }
 
@@ -45,7 +45,7 @@ export interface UpdateFlowContext {
 export async function runUpdateFlow(ctx: UpdateFlowContext): Promise<UpdateResult> {
   const downloaded = await downloadStep(ctx);
   const rebootRequired = await installStep(ctx, downloaded.path);
-  if (!rebootRequired) await ctx.confirm(ctx.session.module, ctx.session.version);
+  if (!rebootRequired) ctx.confirm(ctx.session.module, ctx.session.version);
   return { task: ctx.session.task, rebootRequired, resumedFrom: downloaded.resumedFrom };
 }
 
@@ -62,7 +62,7 @@ async function downloadStep(ctx: UpdateFlowContext): Promise<DownloadResult> {
         ...(ctx.publicKey === undefined ? {} : { publicKey: ctx.publicKey }),
         onProgress: (percent) => {
           ctx.onProgress(task, percent);
-          ctx.progress.download(percent).catch(() => {});
+          report(ctx.progress.download(percent));
         },
       });
     } catch (error) {
@@ -91,7 +91,7 @@ async function installStep(ctx: UpdateFlowContext, file: string): Promise<boolea
   const task = session.task;
   const reboot = installer.reboot === true;
   throwIfAborted(session);
-  await ctx.progress.installing().catch(() => {});
+  report(ctx.progress.installing());
   // Recorded before install: a device that reboots inside `install` must still report on its next start.
   if (reboot) await ctx.pending.add({ module: session.module, version: session.version });
   try {
@@ -111,8 +111,16 @@ async function fail(
   error: Error,
   code = error instanceof DownloadError ? error.code : 'other',
 ): Promise<never> {
-  await ctx.progress.fail(code, error.message).catch(() => {});
+  report(ctx.progress.fail(code, error.message));
   throw new UpdateError(code, step, error.message, { cause: error });
+}
+
+/**
+ * Reports are sent in order but never awaited: offline, MQTT.js holds them until it reconnects, and the flow
+ * (and `close()`) must not wait for the network meanwhile.
+ */
+function report(sent: Promise<void>): void {
+  sent.catch(() => {});
 }
 
 /** Network trouble and stale URLs may pass; a bad package, a missing file or a local error will not. */

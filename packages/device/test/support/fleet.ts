@@ -25,8 +25,8 @@ export interface UpgradeView {
  * names must not collide with other suites'. Tencent product ids are exactly 10 alphanumerics.
  */
 function productKeyFor(dialect: Dialect): string {
-  const letters = randomBytes(10).toString('hex').toUpperCase().replace(/\d/g, 'X');
-  return dialect === 'tencent' ? letters.slice(0, 10) : `${dialect}-${letters.slice(0, 8)}`;
+  const letters = [...randomBytes(10)].map((b) => String.fromCharCode(65 + (b % 26))).join('');
+  return dialect === 'tencent' ? letters : `${dialect}-${letters.slice(0, 8)}`;
 }
 
 export async function createFleetDevice(
@@ -86,7 +86,10 @@ export async function startSingleJob(t: TestServer, firmwareId: number, deviceNa
 /** The rollout engine only dispatches to devices it knows are online. */
 export async function waitOnline(t: TestServer, d: FleetDevice): Promise<void> {
   await eventually(async () => {
-    const r = await t.api<{ online: boolean }>('GET', `/api/v1/products/${d.productKey}/devices/${d.deviceName}`);
+    const r = await t.api<{ online: boolean }>(
+      'GET',
+      `/api/v1/products/${d.productKey}/devices/${d.deviceName}`,
+    );
     return r.body.online;
   }, `${d.deviceName} online`);
 }
