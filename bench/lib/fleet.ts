@@ -57,7 +57,7 @@ export class Fleet {
   }
 
   /** Publishes the prepared messages; resolves when the broker has acknowledged every one. */
-  go(): Promise<{ ms: number }> {
+  go(): Promise<{ ms: number; cpuMs: number }> {
     return this.child.call('go');
   }
 
@@ -68,11 +68,6 @@ export class Fleet {
   stop(): Promise<void> {
     return this.child.stop();
   }
-}
-
-/** Expected messages for a workload. */
-export function messagesOf(workload: Workload, devices: number): number {
-  return devices * (workload.kind === 'report' ? workload.count : workload.count + 1);
 }
 
 /** Download percents of the upgrade workload: `count` steps evenly up to 100. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 /** The machine a result was measured on: results mean nothing without it. */
 export interface Machine {
@@ -9,6 +9,8 @@ export interface Machine {
   node: string;
   /** `ulimit -n` of this process (the socket ceiling of one process). */
   openFiles: string;
+  /** 1-minute load average when the result was printed: other work on the machine skews absolute figures. */
+  load: number;
 }
 
 export function machine(): Machine {
@@ -24,6 +26,7 @@ export function machine(): Machine {
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     openFiles,
+    load: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 

@@ -1,10 +1,6 @@
 import type { Dialect } from '@aloft/protocol';
 import type { Insertable, Kysely } from 'kysely';
-import type {
-  Database,
-  DeviceVersionTable,
-  UpgradeTable,
-} from '../../packages/server/src/store/schema.js';
+import type { Database, DeviceVersionTable, UpgradeTable } from '../../packages/server/src/store/schema.js';
 
 /**
  * Seeds rows straight into the store. Benchmarks need 10k–100k devices and upgrades in seconds; the REST and MQTT
@@ -19,7 +15,14 @@ export const BENCH_SECRET = 'bench-device-secret-0123456789';
 export async function seedProduct(db: Kysely<Database>, key: string, dialect: Dialect): Promise<void> {
   await db
     .insertInto('products')
-    .values({ key, name: `bench ${key}`, dialect, signing_public_key: null, signing_private_key: null, created_at: Date.now() })
+    .values({
+      key,
+      name: `bench ${key}`,
+      dialect,
+      signing_public_key: null,
+      signing_private_key: null,
+      created_at: Date.now(),
+    })
     .execute();
 }
 
@@ -133,7 +136,10 @@ export async function seedRunningJob(db: Kysely<Database>, job: JobSeed): Promis
   return Number(row.id);
 }
 
-export async function seedUpgrades(db: Kysely<Database>, rows: readonly Insertable<UpgradeTable>[]): Promise<void> {
+export async function seedUpgrades(
+  db: Kysely<Database>,
+  rows: readonly Insertable<UpgradeTable>[],
+): Promise<void> {
   await insertChunked(db, 'upgrades', rows);
 }
 

@@ -2,12 +2,15 @@ import { Command, CommanderError } from 'commander';
 import { ApiError, ConnectionError } from './api/index.js';
 import { CliError, type CliIo, processIo } from './cli-io.js';
 import { devicesCommand } from './commands/devices.js';
+import { eventsCommand } from './commands/events.js';
 import { firmwareCommand } from './commands/firmware.js';
 import { jobsCommand } from './commands/jobs.js';
 import { productsCommand } from './commands/products.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
 import { upgradesCommand } from './commands/upgrades.js';
+import { webhooksCommand } from './commands/webhooks.js';
+import { simulateCommand } from './simulate/simulate-command.js';
 
 /** The `aloft` command line. `io` is where its commands write and which environment they read. */
 export function buildProgram(io: CliIo = processIo()): Command {
@@ -30,9 +33,12 @@ export function buildProgram(io: CliIo = processIo()): Command {
     firmwareCommand,
     jobsCommand,
     upgradesCommand,
+    eventsCommand,
+    webhooksCommand,
   ]) {
     program.addCommand(command(io));
   }
+  program.addCommand(simulateCommand(io));
   routeOutput(program, io);
   return program;
 }

@@ -339,6 +339,32 @@ describe('aloft CLI against a running server', () => {
       expect(watched.stdout).toMatch(/\[#{30}\]\s+100\.0%\s+1 of 1 finished/);
       expect(watched.stdout).toContain('success rate 100.0%');
 
+      // The job's event history, replayed from the start of the feed.
+      const replay = await aloft([
+        'events',
+        '--job',
+        String(job.id),
+        '--after',
+        '0',
+        '--count',
+        '3',
+        '--json',
+      ]);
+      expect(replay.code).toBe(0);
+      const events = replay.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { jobId: number; deviceName: string; toState: string });
+      expect(events.map((e) => [e.jobId, e.deviceName, e.toState])).toEqual([
+        [job.id, 'lamp-1', 'queued'],
+        [job.id, 'lamp-1', 'notified'],
+        [job.id, 'lamp-1', 'succeeded'],
+      ]);
+      const lines = await aloft(['events', '--job', String(job.id), '--after', '0', '--count', '3']);
+      expect(lines.stdout.split('\n')[2]).toMatch(
+        new RegExp(`^\\d{4}-.*  job ${job.id}  lamp-1  notified -> succeeded$`),
+      );
+
       const history = await aloft(['devices', 'history', 'lamp', 'lamp-1']);
       expect(history.stdout).toMatch(
         /^upgrade \d+ \(job \d+, attempt \d+\)\s+default .* -> 2\.0\.0\s+succeeded$/m,
@@ -369,6 +395,129 @@ describe('aloft CLI against a running server', () => {
       expect(refused).toMatchObject({
         code: 1,
         stderr: expect.stringContaining('(ALOFT_FIRMWARE_UNVERIFIED)'),
+      });
+    });
+  });
+
+  describe('steering jobs', () => {
+    let firmwareId: number;
+
+    beforeAll(async () => {
+      await aloft(['products', 'create', 'valve', '--dialect', 'tencent']);
+      const csv = join(dir, 'valves.csv');
+      await writeFile(csv, 'name\nvalve-1\nvalve-2\nvalve-3\n');
+      await aloft(['devices', 'import', 'valve', csv]);
+      const file = join(dir, 'valve.bin');
+      await writeFile(file, randomBytes(1000));
+      firmwareId = (
+        await aloftJson<{ id: number }>('firmware', 'upload', file, '--product', 'valve', '--version', '3.0')
+      ).id;
+    });
+
+    it('verifies a package on test devices', async () => {
+      const job = await aloftJson<{ kind: string; targets: unknown }>(
+        'jobs',
+        'verify',
+        '--firmware',
+        String(firmwareId),
+        '--devices',
+        'valve-1',
+      );
+      expect(job).toMatchObject({ kind: 'verify', targets: { deviceNames: ['valve-1'] } });
+      expect(await aloftJson('firmware', 'show', String(firmwareId))).toMatchObject({
+        verifyState: 'verifying',
+      });
+    });
+
+    it('rolls out to a device list file, pauses, resumes, cancels one upgrade and then the job', async () => {
+      const list = join(dir, 'valves.txt');
+      await writeFile(list, 'valve-2\nvalve-3\n');
+      const mixed = await aloft([
+        'jobs',
+        'batch',
+        '--firmware',
+        String(firmwareId),
+        '--device-file',
+        list,
+        '--tags',
+        'x',
+      ]);
+      expect(mixed).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('--device-file takes no other targets'),
+      });
+
+      const job = await aloftJson<{ id: number; kind: string; targets: unknown }>(
+        'jobs',
+        'batch',
+        '--firmware',
+        String(firmwareId),
+        '--device-file',
+        list,
+        '--allow-unverified',
+        '--name',
+        'from a list',
+      );
+      expect(job).toMatchObject({ kind: 'batch', targets: { deviceNames: ['valve-2', 'valve-3'] } });
+      const id = String(job.id);
+
+      expect((await aloft(['jobs', 'pause', id])).stdout).toBe(`job ${id}: paused\n`);
+      expect((await aloft(['jobs', 'resume', id])).stdout).toBe(`job ${id}: running\n`);
+
+      const pending = await eventually(async () => {
+        const page = await aloftJson<{ items: { id: number; deviceName: string }[] }>('jobs', 'devices', id);
+        return page.items.length === 2 && page.items;
+      }, 'both devices to be enrolled');
+      const upgrade = pending.find((u) => u.deviceName === 'valve-2')!;
+      expect((await aloft(['upgrades', 'cancel', String(upgrade.id)])).stdout).toBe(
+        `cancelled upgrade ${upgrade.id}\n`,
+      );
+      const cancelledTab = await aloftJson<{ items: { deviceName: string }[] }>(
+        'jobs',
+        'devices',
+        id,
+        '--tab',
+        'cancelled',
+      );
+      expect(cancelledTab.items.map((u) => u.deviceName)).toEqual(['valve-2']);
+
+      expect((await aloft(['jobs', 'cancel', id])).stdout).toBe(`job ${id}: cancelled\n`);
+      expect(await aloft(['jobs', 'pause', id])).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('(ALOFT_JOB_TRANSITION)'),
+      });
+    });
+  });
+
+  describe('webhooks', () => {
+    it('subscribes a URL, queues a test ping, lists and redelivers it, and deletes the webhook', async () => {
+      const url = `http://127.0.0.1:${await closedPort()}/hook`;
+      const created = await aloft(['webhooks', 'create', '--url', url, '--states', 'succeeded,failed']);
+      expect(created.code).toBe(0);
+      expect(created.stdout).toMatch(/^secret:\s+\S{16,}$/m);
+      const id = /^webhook:\s+(\d+)$/m.exec(created.stdout)![1]!;
+
+      const list = await aloftJson<{ items: { id: number; url: string; states: string[] }[] }>(
+        'webhooks',
+        'list',
+      );
+      expect(list.items).toEqual([
+        expect.objectContaining({ id: Number(id), url, states: ['succeeded', 'failed'] }),
+      ]);
+
+      const ping = await aloftJson<{ id: number; eventType: string }>('webhooks', 'test', id);
+      expect(ping.eventType).toBe('ping');
+      const deliveries = await aloftJson<{ items: { id: number }[] }>('webhooks', 'deliveries', id);
+      expect(deliveries.items.map((d) => d.id)).toContain(ping.id);
+      expect((await aloft(['webhooks', 'show', id])).stdout).toMatch(
+        /^deliveries:\s+\d+ pending, \d+ delivered, \d+ failed$/m,
+      );
+      expect((await aloft(['webhooks', 'redeliver', id, String(ping.id)])).code).toBe(0);
+
+      expect((await aloft(['webhooks', 'delete', id])).stdout).toBe(`deleted webhook ${id}\n`);
+      expect(await aloft(['webhooks', 'show', id])).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('(ALOFT_WEBHOOK_NOT_FOUND)'),
       });
     });
   });

@@ -259,6 +259,8 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
                 size: firmware.size,
                 sha256: firmware.sha256,
                 openRead: (range) => blobs.openRead(key, range),
+                // Filesystem store: the route reads the file itself with reused 1 MiB buffers (3x less CPU per GiB).
+                ...(blobs.localPath ? { localPath: blobs.localPath(key) } : {}),
               };
             },
           }),

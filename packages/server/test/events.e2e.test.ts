@@ -499,7 +499,8 @@ describe.each(serverModes())('a server restart with $name', (mode) => {
           store: mode.store,
           broker: mode.broker,
           ...(schema ? { schema } : {}),
-          overrides: { ...fast, webhookMaxAttempts: 8, dataDir },
+          // Enough attempts (about 45 s of retrying) that no delivery runs out before the receiver is back.
+          overrides: { ...fast, webhookRetryMaxMs: 1000, webhookMaxAttempts: 50, dataDir },
         });
       let up = false;
       const hook = await startReceiver(() => (up ? 200 : 503));

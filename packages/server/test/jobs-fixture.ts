@@ -3,6 +3,29 @@ import { expect } from 'vitest';
 import { eventually, TEST_ADMIN_TOKEN, type TestServer } from '../src/testing/test-server.js';
 import { DIALECT_SPECS, SimDevice, type SimDialect } from './sim-device.js';
 
+/** What the helpers need of a server: a `TestServer`, or a server in a child process (`remoteServer`). */
+export type ServerUnderTest = Pick<TestServer, 'api' | 'mqttUrl'> & { server: { httpUrl: string } };
+
+/** A server reached only over the network, with the test admin token. */
+export function remoteServer(httpUrl: string, mqttUrl: string): ServerUnderTest {
+  return {
+    server: { httpUrl },
+    mqttUrl,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const response = await fetch(`${httpUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+  };
+}
+
 /** Fast engine and ingest for the jobs suites; strategies give the per-device timings. */
 export const FAST_ENGINE = { engineTickMs: 50, ingestBatchMs: 2 } as const;
 
@@ -68,7 +91,7 @@ export interface FleetOptions {
 /** One product of one dialect with its devices (not connected yet) and a package to roll out. */
 export class Fleet {
   constructor(
-    readonly t: TestServer,
+    readonly t: ServerUnderTest,
     readonly dialect: SimDialect,
     readonly productKey: string,
     readonly firmware: FirmwareView,
@@ -131,7 +154,7 @@ export class Fleet {
 }
 
 /** Creates a product, its devices and a package (unverified unless `verify` is run). */
-export async function createFleet(t: TestServer, options: FleetOptions): Promise<Fleet> {
+export async function createFleet(t: ServerUnderTest, options: FleetOptions): Promise<Fleet> {
   const spec = DIALECT_SPECS[options.dialect];
   const productKey = spec.productKey();
   const created = await t.api('POST', '/api/v1/products', {
@@ -166,7 +189,7 @@ export async function createFleet(t: TestServer, options: FleetOptions): Promise
 
 /** Uploads a small package through the multipart API. */
 export async function uploadFirmware(
-  t: TestServer,
+  t: ServerUnderTest,
   productKey: string,
   module: string,
   version: string,
@@ -190,13 +213,13 @@ export async function uploadFirmware(
 }
 
 /** POSTs a job and expects 201. */
-export async function createJob(t: TestServer, path: string, body: unknown): Promise<JobView> {
+export async function createJob(t: ServerUnderTest, path: string, body: unknown): Promise<JobView> {
   const r = await t.api<JobView>('POST', `/api/v1/jobs/${path}`, body);
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
 }
 
-export async function jobDetail(t: TestServer, id: number): Promise<JobDetailView> {
+export async function jobDetail(t: ServerUnderTest, id: number): Promise<JobDetailView> {
   const r = await t.api<JobDetailView>('GET', `/api/v1/jobs/${id}`);
   expect(r.status).toBe(200);
   return r.body;
@@ -204,7 +227,7 @@ export async function jobDetail(t: TestServer, id: number): Promise<JobDetailVie
 
 /** Polls the job detail until `check` holds. */
 export function waitForJob(
-  t: TestServer,
+  t: ServerUnderTest,
   id: number,
   check: (job: JobDetailView) => boolean,
   what: string,
@@ -221,14 +244,14 @@ export function waitForJob(
 }
 
 /** Every upgrade of a job, in id order. */
-export async function jobUpgrades(t: TestServer, id: number): Promise<UpgradeView[]> {
+export async function jobUpgrades(t: ServerUnderTest, id: number): Promise<UpgradeView[]> {
   const r = await t.api<{ items: UpgradeView[] }>('GET', `/api/v1/jobs/${id}/devices?limit=1000`);
   expect(r.status).toBe(200);
   return r.body.items;
 }
 
 /** The upgrade of one device in one job. */
-export async function upgradeOf(t: TestServer, jobId: number, deviceName: string): Promise<UpgradeView> {
+export async function upgradeOf(t: ServerUnderTest, jobId: number, deviceName: string): Promise<UpgradeView> {
   const upgrade = (await jobUpgrades(t, jobId)).find((u) => u.deviceName === deviceName);
   if (!upgrade) throw new Error(`job ${jobId} has no upgrade for ${deviceName}`);
   return upgrade;
@@ -236,7 +259,7 @@ export async function upgradeOf(t: TestServer, jobId: number, deviceName: string
 
 /** Polls until the device's upgrade in the job satisfies `check`. */
 export function waitForUpgrade(
-  t: TestServer,
+  t: ServerUnderTest,
   jobId: number,
   deviceName: string,
   check: (u: UpgradeView) => boolean,

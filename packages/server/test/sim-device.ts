@@ -42,7 +42,11 @@ export class SimDevice {
   readonly tasks: SeenTask[] = [];
   /** Aliyun `firmware/get_reply` payloads, including the empty ones. */
   readonly replies: { code: unknown; data: Record<string, unknown> }[] = [];
+  /** Versions this device flashed, in order (set by `autoUpgrade`). */
+  readonly installs: string[] = [];
   private client: MqttClient | undefined;
+  private auto: { running: string; stepMs: number } | undefined;
+  private busy = false;
 
   constructor(
     readonly dialect: SimDialect,
@@ -66,6 +70,12 @@ export class SimDevice {
       this.secret,
     );
     client.on('message', (topic, payload) => this.receive(topic, payload));
+    // The broker went away (a killed server): publishing must fail at once, not queue for a reconnect.
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end(true);
+    });
     const pk = this.productKey;
     const dn = this.name;
     const filters =
@@ -185,6 +195,48 @@ export class SimDevice {
     );
   }
 
+  /**
+   * Behaves like a healthy device on its own: reports `running` on every connect, and on every task for a version
+   * it does not run yet downloads (progress), flashes and reports the new version, `stepMs` between messages. A
+   * task for the version it already runs is answered with a version report, as vendor SDKs do.
+   */
+  autoUpgrade(running: string, stepMs: number): this {
+    this.auto = { running, stepMs };
+    return this;
+  }
+
+  /** The version an auto-upgrading device runs now. */
+  get running(): string | undefined {
+    return this.auto?.running;
+  }
+
+  /** Connects (again) and, when auto-upgrading, reports the running version as an SDK does on connect. */
+  async comeOnline(): Promise<void> {
+    await this.connect();
+    if (this.auto) await this.reportVersion(this.auto.running);
+  }
+
+  private async follow(task: SeenTask): Promise<void> {
+    const auto = this.auto;
+    // Like vendor SDKs, a device busy with an upgrade ignores further tasks.
+    if (!auto || !this.client || this.busy) return;
+    if (auto.running === task.version) return this.reportVersion(auto.running);
+    this.busy = true;
+    try {
+      const pause = () => new Promise((r) => setTimeout(r, auto.stepMs));
+      await pause();
+      await this.downloading(50, task.version);
+      await pause();
+      await this.downloading(100, task.version);
+      await pause();
+      this.installs.push(task.version);
+      auto.running = task.version;
+      await this.reportVersion(task.version);
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** Runs a whole successful upgrade: progress, then the target version (what a healthy device does). */
   async upgradeTo(version: string): Promise<void> {
     await this.downloading(30, version);
@@ -241,6 +293,9 @@ export class SimDevice {
 
   private record(via: SeenTask['via'], topic: string, raw: unknown, version: unknown, url: unknown): void {
     if (typeof version !== 'string' || typeof url !== 'string') return;
-    this.tasks.push({ via, version, url, topic, raw });
+    const task = { via, version, url, topic, raw };
+    this.tasks.push(task);
+    // A lost connection mid-way is the server's problem to recover from, not the test's.
+    this.follow(task).catch(() => {});
   }
 }

@@ -1,8 +1,11 @@
+import { readEventStream } from './event-stream-reader.js';
 import type { HttpClient } from './http-client.js';
 import { encodeMultipart, type MultipartPart } from './multipart-encoder.js';
 import type {
   BatchJobInput,
   CreatedToken,
+  CreatedWebhook,
+  DeliveryQuery,
   Device,
   DeviceDetail,
   DeviceInput,
@@ -10,6 +13,7 @@ import type {
   DeviceQuery,
   DeviceUpgradeStatus,
   Dialect,
+  EventStreamQuery,
   ExternalFirmwareInput,
   Firmware,
   FirmwareQuery,
@@ -24,10 +28,15 @@ import type {
   Product,
   RegisteredDevice,
   SingleJobInput,
+  UpgradeEvent,
   UpgradeRow,
   UpgradeWithTransitions,
   VerifyJobInput,
   VersionCount,
+  Webhook,
+  WebhookDelivery,
+  WebhookDetail,
+  WebhookInput,
 } from './types.js';
 
 /** A file to upload: its bytes arrive through `content`, which the upload reads once, as it sends. */
@@ -146,6 +155,41 @@ export class AloftApi {
     cancel: (upgradeId: number) => this.http.json<void>('POST', `/upgrades/${upgradeId}/cancel`),
   };
 
+  readonly events = {
+    /**
+     * Opens the live upgrade event stream (every job, or one) and yields its events as they happen; the server
+     * answers first, so a refused stream (404, 401) throws here. Abort `signal` to stop following it.
+     */
+    follow: async (
+      query: EventStreamQuery = {},
+      signal?: AbortSignal,
+    ): Promise<AsyncGenerator<UpgradeEvent>> => {
+      const path = query.jobId === undefined ? '/events' : `/jobs/${query.jobId}/events`;
+      const response = await this.http.request('GET', path, {
+        query: { after: query.after },
+        accept: 'text/event-stream',
+        ...(signal ? { signal } : {}),
+      });
+      if (!response.body) throw new Error('the server sent no event stream');
+      return upgradeEvents(response.body);
+    },
+  };
+
+  readonly webhooks = {
+    create: (input: WebhookInput) => this.http.json<CreatedWebhook>('POST', '/webhooks', { json: input }),
+    list: () => this.http.json<Page<Webhook>>('GET', '/webhooks'),
+    get: (webhookId: number) => this.http.json<WebhookDetail>('GET', `/webhooks/${webhookId}`),
+    delete: (webhookId: number) => this.http.json<void>('DELETE', `/webhooks/${webhookId}`),
+    deliveries: (webhookId: number, query: DeliveryQuery = {}) =>
+      this.http.json<Page<WebhookDelivery>>('GET', `/webhooks/${webhookId}/deliveries`, {
+        query: { ...query },
+      }),
+    /** Queues a signed test ping. */
+    test: (webhookId: number) => this.http.json<WebhookDelivery>('POST', `/webhooks/${webhookId}/test`),
+    redeliver: (webhookId: number, deliveryId: number) =>
+      this.http.json<WebhookDelivery>('POST', `/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver`),
+  };
+
   async #upload(path: string, fields: FirmwareUploadFields, file: UploadFile): Promise<Firmware> {
     // The server reads the text fields before the file part, so their order here is part of the protocol.
     const parts: MultipartPart[] = [{ name: 'version', value: fields.version }];
@@ -158,7 +202,7 @@ export class AloftApi {
     parts.push({ name: 'file', fileName: file.fileName, size: file.size, content: file.content });
     const multipart = encodeMultipart(parts);
 
-    // fetch reports a failing body stream as a network error; keep the real cause (an unreadable file, say).
+    // A failing body surfaces as a failed request; keep the real cause (an unreadable file, say).
     let bodyError: unknown;
     async function* guarded(): AsyncGenerator<Uint8Array> {
       try {
@@ -172,7 +216,7 @@ export class AloftApi {
       return await this.http.json<Firmware>('POST', path, {
         body: {
           contentType: multipart.contentType,
-          data: ReadableStream.from(guarded()),
+          data: guarded(),
           length: multipart.length,
         },
       });
@@ -180,6 +224,10 @@ export class AloftApi {
       throw bodyError ?? error;
     }
   }
+}
+
+async function* upgradeEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<UpgradeEvent> {
+  for await (const message of readEventStream(body)) yield JSON.parse(message.data) as UpgradeEvent;
 }
 
 function devicePath(productKey: string, deviceName: string): string {

@@ -63,7 +63,9 @@ describe('HttpClient', () => {
       .json('GET', '/products')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as ConnectionError).message).toBe('cannot reach the Aloft server at http://nowhere:8080: unknown host');
+    expect((error as ConnectionError).message).toBe(
+      'cannot reach the Aloft server at http://nowhere:8080: unknown host',
+    );
   });
 });
 

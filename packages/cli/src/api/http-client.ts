@@ -1,4 +1,5 @@
 import { ApiError, ConnectionError } from './api-error.js';
+import { streamRequest } from './stream-request.js';
 
 export interface HttpClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:8080`; a path prefix (`https://host/aloft`) is kept. */
@@ -15,8 +16,12 @@ export interface RequestOptions {
   query?: Readonly<Record<string, QueryValue>>;
   /** Sent as `application/json`. */
   json?: unknown;
-  /** A raw body: text, or a stream for uploads (sent with `duplex: 'half'`, so never buffered). */
-  body?: { contentType: string; data: string | ReadableStream<Uint8Array>; length?: number };
+  /** The `Accept` header; JSON unless told otherwise. */
+  accept?: string;
+  /** Aborts the request, or the reading of its response body (an event stream). */
+  signal?: AbortSignal;
+  /** A raw body: text, or a stream for uploads (sent chunk by chunk with backpressure, never buffered). */
+  body?: { contentType: string; data: string | AsyncIterable<Uint8Array>; length?: number };
 }
 
 /** The API's prefix on the server. */
@@ -50,9 +55,9 @@ export class HttpClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#token}`,
-      accept: 'application/json',
+      accept: options.accept ?? 'application/json',
     };
-    let body: string | ReadableStream<Uint8Array> | undefined;
+    let body: string | AsyncIterable<Uint8Array> | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
@@ -62,14 +67,18 @@ export class HttpClient {
       if (options.body.length !== undefined) headers['content-length'] = String(options.body.length);
       body = options.body.data;
     }
+    const url = this.url(path, options.query);
     let response: Response;
     try {
-      response = await this.#fetch(this.url(path, options.query), {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      response =
+        body === undefined || typeof body === 'string'
+          ? await this.#fetch(url, {
+              method,
+              headers,
+              ...(body !== undefined ? { body } : {}),
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
+          : await streamRequest(url, method, headers, body);
     } catch (error) {
       throw new ConnectionError(this.baseUrl, describeNetworkError(error));
     }

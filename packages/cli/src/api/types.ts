@@ -274,3 +274,79 @@ export interface DeviceUpgradeStatus {
   currentVersion: string | null;
   upgrade: Upgrade | null;
 }
+
+/** One change of one device's upgrade, as the SSE feed and webhooks carry it (docs/events.md). */
+export interface UpgradeEvent {
+  /** Position in the feed; increasing (the SSE `id:`). */
+  id: number;
+  type: 'upgrade.state' | string;
+  jobId: number;
+  upgradeId: number;
+  deviceId: number;
+  /** Null when the device was deleted since. */
+  deviceName: string | null;
+  productKey: string;
+  /** Null for an upgrade's first event; equal to `toState` when only progress moved. */
+  fromState: string | null;
+  toState: string;
+  phase: string | null;
+  percent: number | null;
+  errorCode: string | null;
+  message: string | null;
+  at: number;
+}
+
+export interface EventStreamQuery {
+  /** Only this job's events. */
+  jobId?: number;
+  /** Start after this event id (0 = the whole history); default: from now on. */
+  after?: number;
+}
+
+export interface Webhook {
+  id: number;
+  url: string;
+  jobId: number | null;
+  /** Empty = every event. */
+  states: string[];
+  cursor: number;
+  createdAt: number;
+}
+
+export interface CreatedWebhook extends Webhook {
+  /** HMAC key of X-Aloft-Signature; shown once. */
+  secret: string;
+}
+
+export interface WebhookDetail extends Webhook {
+  deliveries: { pending: number; delivered: number; failed: number };
+}
+
+export interface WebhookInput {
+  url: string;
+  secret?: string;
+  jobId?: number;
+  states?: string[];
+}
+
+export interface WebhookDelivery {
+  id: number;
+  webhookId: number;
+  /** 0 for a test ping. */
+  eventId: number;
+  eventType: string;
+  state: 'pending' | 'delivered' | 'failed' | string;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+  body: string;
+}
+
+export interface DeliveryQuery {
+  state?: string;
+  limit?: number;
+  offset?: number;
+}

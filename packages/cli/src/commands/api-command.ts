@@ -87,9 +87,10 @@ export function addConnectionOptions(command: Command): Command {
 
 /** A footer for a page of results: `3 devices` or `showing 51-100 of 1234 devices (next: --offset 100)`. */
 export function pageFooter(shown: number, total: number, offset: number, noun: string): string {
-  if (offset === 0 && shown === total) return `${total} ${noun}`;
-  if (shown === 0) return `no ${noun} at offset ${offset} (${total} in all)`;
+  const nouns = total === 1 ? noun : `${noun}s`;
+  if (offset === 0 && shown === total) return `${total} ${nouns}`;
+  if (shown === 0) return `no ${noun}s at offset ${offset} (${total} in all)`;
   const last = offset + shown;
   const more = last < total ? ` (next: --offset ${last})` : '';
-  return `showing ${offset + 1}-${last} of ${total} ${noun}${more}`;
+  return `showing ${offset + 1}-${last} of ${total} ${nouns}${more}`;
 }

@@ -113,7 +113,7 @@ export function devicesCommand(io: CliIo): Command {
               ],
               page.items,
             ),
-            pageFooter(page.items.length, page.total, s.options.offset ?? 0, 'devices'),
+            pageFooter(page.items.length, page.total, s.options.offset ?? 0, 'device'),
           ].join('\n'),
         );
       }),

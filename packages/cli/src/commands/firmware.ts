@@ -113,7 +113,7 @@ export function firmwareCommand(io: CliIo): Command {
                 ],
                 page.items,
               ),
-              pageFooter(page.items.length, page.total, o.offset, 'packages'),
+              pageFooter(page.items.length, page.total, o.offset, 'package'),
             ].join('\n'),
           );
         },

@@ -1,4 +1,4 @@
-import type { Job, JobDetail } from '../api/index.js';
+import type { Job, JobDetail, UpgradeEvent } from '../api/index.js';
 import { formatDuration, formatPercent, formatTime, progressBar } from '../output/format.js';
 import { formatDetails } from '../output/table.js';
 
@@ -75,3 +75,16 @@ export function formatJobLine(detail: JobDetail): string {
   const tabs = TABS.map((tab) => `${tab} ${detail.tabs[tab] ?? 0}`).join(', ');
   return `job ${detail.id} ${detail.state}: ${finished}/${detail.total} finished (${tabs}), success rate ${formatPercent(detail.successRate)}`;
 }
+
+/** One upgrade event on one line: `2025-06-01 12:00:03  job 7  lamp-1  notified -> downloading 45%`. */
+export function formatUpgradeEvent(event: UpgradeEvent): string {
+  const device = event.deviceName ?? `device ${event.deviceId}`;
+  const change =
+    event.fromState === event.toState ? event.toState : `${event.fromState ?? 'new'} -> ${event.toState}`;
+  const percent =
+    event.percent !== null && !FINAL_UPGRADE_STATES.has(event.toState) ? ` ${event.percent}%` : '';
+  const error = [event.errorCode, event.message].filter(Boolean).join(': ');
+  return `${formatTime(event.at)}  job ${event.jobId}  ${device}  ${change}${percent}${error ? `  ${error}` : ''}`;
+}
+
+const FINAL_UPGRADE_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);

@@ -123,7 +123,7 @@ export function jobsCommand(io: CliIo): Command {
                 ],
                 page.items,
               ),
-              pageFooter(page.items.length, page.total, o.offset, 'jobs'),
+              pageFooter(page.items.length, page.total, o.offset, 'job'),
             ].join('\n'),
           );
         },
@@ -191,7 +191,7 @@ export function jobsCommand(io: CliIo): Command {
                 ],
                 page.items,
               ),
-              pageFooter(page.items.length, page.total, o.offset, 'devices'),
+              pageFooter(page.items.length, page.total, o.offset, 'device'),
             ].join('\n'),
           );
         },

@@ -1,5 +1,11 @@
-import { type AloftConfig, BrokerPortInUseError, ConfigError, loadConfig, startServer } from '@aloft/server';
+import type { AloftConfig } from '@aloft/server';
 import { Command } from 'commander';
+
+/**
+ * The server is loaded only when `serve` runs: it pulls in Fastify, the broker and the database drivers, which
+ * would add about a second to every API command.
+ */
+const loadServer = () => import('@aloft/server');
 
 interface ServeOptions {
   config?: string;
@@ -27,6 +33,7 @@ export function serveCommand(): Command {
       '\nEvery setting can also be given as an env var: ALOFT_HTTP_PORT, ALOFT_MQTT_URL, … (see README).',
     )
     .action(async (options: ServeOptions) => {
+      const { ConfigError, loadConfig } = await loadServer();
       let config: AloftConfig;
       try {
         config = loadConfig({
@@ -56,6 +63,7 @@ function overridesFrom(options: ServeOptions): Partial<AloftConfig> {
 }
 
 async function serve(config: AloftConfig): Promise<void> {
+  const { BrokerPortInUseError, startServer } = await loadServer();
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(config);

@@ -3,7 +3,7 @@
  * an operator-facing route should answer with, so the one error-to-response mapping can treat them like
  * every other catalogue error.
  *
- * They live here until the shared error catalogue exists; then they fold into it with the same codes.
+ * Their codes and statuses are entries of the catalogue in src/errors.ts (a test pins them together).
  */
 
 /** Base class: every blob store failure that is not a programming error. */

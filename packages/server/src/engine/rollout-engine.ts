@@ -15,6 +15,7 @@ import type {
 import type { Logger } from '../app/ports/logger.js';
 import {
   dispatchBudget,
+  type JobState,
   jobIsFinished,
   nextGroupMayStart,
   shouldAbort,
@@ -32,6 +33,8 @@ export interface RolloutEngineDeps {
   clock: Clock;
 }
 
+/** Where the engine may complete or abort a job (the job table allows both from running and paused). */
+const UNFINISHED: readonly JobState[] = ['running', 'paused'];
 /** How many devices one job dispatches per tick at most, so one huge job cannot starve the others. */
 const DISPATCH_PER_TICK = 2000;
 /** How many timeouts / retries / cancellations one job handles per tick. */
@@ -79,7 +82,8 @@ export class RolloutEngine {
       return;
     }
     const group = await this.openGroups(job);
-    if (!ended) await this.dispatch(job, group, counts, now);
+    // Paused: nobody new is told, but what was told goes on (timeouts, retries, failures, completion above).
+    if (!ended && job.state === 'running') await this.dispatch(job, group, counts, now);
     await this.completeIfDone(job, now);
   }
 
@@ -137,8 +141,7 @@ export class RolloutEngine {
     const finished = (counts.succeeded ?? 0) + (counts.failed ?? 0) + (counts.timed_out ?? 0);
     const failed = (counts.failed ?? 0) + (counts.timed_out ?? 0);
     const reason = `aborted: ${failed} of ${finished} finished devices failed (limit ${job.strategy.abort?.failurePercent}%)`;
-    if (!(await this.deps.jobs.moveState(job.id, ['running'], 'aborted', { finishedAt: now, reason })))
-      return;
+    if (!(await this.deps.jobs.moveState(job.id, UNFINISHED, 'aborted', { finishedAt: now, reason }))) return;
     this.deps.logger.warn({ job: job.id, failed, finished }, 'job aborted');
     await this.cancelActive(job, now, 'job aborted');
   }
@@ -220,7 +223,7 @@ export class RolloutEngine {
     if (stillEnrolling) return;
     const counts = await upgrades.counts(job.id);
     if (!jobIsFinished(counts, await upgrades.retriesPending(job.id))) return;
-    if (!(await jobs.moveState(job.id, ['running'], 'completed', { finishedAt: now }))) return;
+    if (!(await jobs.moveState(job.id, UNFINISHED, 'completed', { finishedAt: now }))) return;
     this.deps.logger.info({ job: job.id, counts }, 'job completed');
     if (job.kind === 'verify') {
       const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { EventFeedRepository } from '../app/events/event-feed-repository.js';
 import {
@@ -8,6 +9,9 @@ import {
 import type { UpgradeState } from '../domain/index.js';
 import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
+
+/** How long `currentId` waits for the transactions in flight at the call. */
+const CURRENT_WAIT_MS = 2000;
 
 /**
  * The upgrade event feed over `upgrade_events`, joined with devices for names.
@@ -36,37 +40,72 @@ export class EventFeedStore implements EventFeedRepository {
     return this.settling;
   }
 
+  async currentId(): Promise<number> {
+    if (this.dialect === 'sqlite') return this.settle(await this.highestId());
+    const seen = await this.look();
+    if (!seen.xids) return this.settle(seen.upTo);
+    // Transactions are short: wait for the ones in flight now, rather than start before events already committed.
+    const deadline = performance.now() + CURRENT_WAIT_MS;
+    while (performance.now() < deadline) {
+      if (!(await this.anyRunning(seen.xids))) return this.settle(seen.upTo);
+      await sleep(10);
+    }
+    // A long transaction somewhere: start at what is settled; the follower may see a few events from just before.
+    return this.settledId();
+  }
+
+  /** Records that every id up to `id` is final. */
+  private settle(id: number): number {
+    this.settled = Math.max(this.settled, id);
+    return this.settled;
+  }
+
   private async computeSettled(): Promise<number> {
     if (this.dialect === 'sqlite') {
-      const row = await this.db
-        .selectFrom('upgrade_events')
-        .select((eb) => eb.fn.max('id').as('id'))
-        .executeTakeFirst();
-      this.settled = Math.max(this.settled, Number(row?.id ?? 0));
+      this.settled = Math.max(this.settled, await this.highestId());
       return this.settled;
     }
     if (this.pending) {
-      const running = await sql<{ n: number }>`
-        SELECT count(*) AS n FROM unnest(string_to_array(${this.pending.xids}, ',')::xid8[]) AS x
-        WHERE pg_xact_status(x) = 'in progress'`.execute(this.db);
-      if (Number(running.rows[0]?.n ?? 0) > 0) return this.settled;
+      if (await this.anyRunning(this.pending.xids)) return this.settled;
       this.settled = Math.max(this.settled, this.pending.upTo);
       this.pending = undefined;
     }
-    // One statement, one snapshot: every transaction that may still commit an id ≤ max_id was in flight at that
-    // snapshot (each one writes its upgrade row, taking its xid, before its event row takes an id), so it is listed
-    // in the snapshot's xip; once all of those have ended, no id ≤ max_id can appear any more.
+    const seen = await this.look();
+    if (seen.upTo <= this.settled) return this.settled;
+    if (!seen.xids) this.settled = seen.upTo;
+    else this.pending = seen;
+    return this.settled;
+  }
+
+  private async highestId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('upgrade_events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+
+  /**
+   * PostgreSQL: the highest visible id and the transactions in flight, from one statement, so one snapshot. Every
+   * transaction that may still commit an id ≤ upTo was in flight at that snapshot (each one writes its upgrade row,
+   * taking its xid, before its event row takes an id), so it is listed; once all of those have ended, no id ≤ upTo can
+   * appear any more.
+   */
+  private async look(): Promise<{ upTo: number; xids: string }> {
     const seen = await sql<{ max_id: number | null; xids: string | null }>`
       SELECT (SELECT max(id) FROM upgrade_events) AS max_id,
              (SELECT string_agg(x::text, ',') FROM pg_snapshot_xip(pg_current_snapshot()) AS x) AS xids`.execute(
       this.db,
     );
     const row = seen.rows[0];
-    const upTo = Number(row?.max_id ?? 0);
-    if (upTo <= this.settled) return this.settled;
-    if (!row?.xids) this.settled = upTo;
-    else this.pending = { upTo, xids: row.xids };
-    return this.settled;
+    return { upTo: Number(row?.max_id ?? 0), xids: row?.xids ?? '' };
+  }
+
+  private async anyRunning(xids: string): Promise<boolean> {
+    const running = await sql<{ n: number }>`
+      SELECT count(*) AS n FROM unnest(string_to_array(${xids}, ',')::xid8[]) AS x
+      WHERE pg_xact_status(x) = 'in progress'`.execute(this.db);
+    return Number(running.rows[0]?.n ?? 0) > 0;
   }
 
   async between(

@@ -120,7 +120,8 @@ export class JobStore implements JobRepository {
     const rows = await this.db
       .selectFrom('jobs')
       .selectAll()
-      .where('state', 'in', ['scheduled', 'running'])
+      // Paused jobs too: devices told before the pause still time out, fail, retry and finish.
+      .where('state', 'in', ['scheduled', 'running', 'paused'])
       .orderBy('id')
       .execute();
     return rows.map(toJob);

@@ -202,6 +202,16 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
     }
   }
 
+  async adoptSourceVersion(id: number, version: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('upgrades')
+      .set({ source_version: version })
+      .where('id', '=', id)
+      .where('source_version', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async claimForDispatch(
     jobId: number,
     maxGroup: number,

@@ -10,6 +10,11 @@ export interface EventFeedRepository {
    * one. Never decreases. A reader that advances its cursor only up to here never skips an event.
    */
   settledId(): Promise<number>;
+  /**
+   * The settled id as of this call, not of an earlier look: waits briefly for the transactions in flight right now to
+   * end, so every event committed before the call is at or below it. Where a follower "from now on" starts.
+   */
+  currentId(): Promise<number>;
   /** Events with `afterId < id ≤ upToId` matching the filter, oldest first, at most `limit`. */
   between(afterId: number, upToId: number, limit: number, filter?: EventFilter): Promise<UpgradeStateEvent[]>;
 }

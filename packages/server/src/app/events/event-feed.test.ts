@@ -31,6 +31,9 @@ class MemoryFeed implements EventFeedRepository {
     this.settledCalls++;
     return this.settled;
   }
+  async currentId() {
+    return this.settled;
+  }
   async between(after: number, upTo: number, limit: number, filter: EventFilter = {}) {
     return this.events
       .filter((e) => e.id > after && e.id <= upTo)
@@ -60,7 +63,7 @@ describe('event feed', () => {
   it('shares one settled-id query between readers of the same moment', async () => {
     const repo = new MemoryFeed();
     const feed = new EventFeed(repo, { pollMs: 60_000, heartbeatMs: 1000 });
-    await Promise.all([feed.read(0), feed.read(0), feed.latestId()]);
+    await Promise.all([feed.read(0), feed.read(0), feed.read(1)]);
     await feed.read(0);
     expect(repo.settledCalls).toBe(1);
   });

@@ -27,9 +27,9 @@ export class EventFeed {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  /** Where a follower starts to see only events from now on. */
+  /** Where a follower starts to see only events from now on (not shared: it must be as of this call). */
   latestId(): Promise<number> {
-    return this.settledId();
+    return this.repository.currentId();
   }
 
   /**

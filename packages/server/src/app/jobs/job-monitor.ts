@@ -68,7 +68,8 @@ export class JobMonitor {
         remaining === 0
           ? now
           : throughputPerMinute > 0
-            ? now + (remaining / throughputPerMinute) * 60_000
+            ? // Rounded: the API gives epoch milliseconds as integers (a fraction fails the response schema).
+              Math.round(now + (remaining / throughputPerMinute) * 60_000)
             : null,
     };
   }

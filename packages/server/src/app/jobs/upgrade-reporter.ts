@@ -1,5 +1,5 @@
 import type { ProgressReport, TaskRequest } from '@aloft/protocol';
-import type { UpgradeEvent } from '../../domain/index.js';
+import { sameVersion, type UpgradeEvent } from '../../domain/index.js';
 import type { Clock } from '../clock.js';
 import type { DeviceEvent, DeviceEventSink } from '../ports/device-event-sink.js';
 import type { DeviceMessenger } from '../ports/device-messenger.js';
@@ -50,6 +50,7 @@ export class UpgradeReporter implements DeviceEventSink {
             const upgrade = mine.find((u) => u.module === event.module);
             const job = upgrade && (await jobOf(upgrade.jobId));
             if (!upgrade || !job) break;
+            await this.learnSource(upgrade, job, event.version);
             const outcome = await this.move(
               upgrade,
               job,
@@ -62,7 +63,7 @@ export class UpgradeReporter implements DeviceEventSink {
               event.at,
             );
             // Still on the old version while told to upgrade: it reconnected or rebooted mid-way. Tell it again.
-            if (!outcome && IN_FLIGHT_STATES.includes(upgrade.state) && job.state === 'running') {
+            if (!outcome && IN_FLIGHT_STATES.includes(upgrade.state) && stillTelling(job)) {
               await this.repush(upgrade, event.at);
             }
             break;
@@ -80,7 +81,7 @@ export class UpgradeReporter implements DeviceEventSink {
           case 'online':
             for (const upgrade of mine) {
               const job = await jobOf(upgrade.jobId);
-              if (upgrade.state === 'notified' && job?.state === 'running')
+              if (upgrade.state === 'notified' && job && stillTelling(job))
                 await this.repush(upgrade, event.at);
             }
             break;
@@ -110,6 +111,17 @@ export class UpgradeReporter implements DeviceEventSink {
     return true;
   }
 
+  /**
+   * A device selected before it ever reported a version has no known source, so any version but the target would
+   * count as "another version" and fail it — typically the moment it connects and reports what it runs. The first
+   * version it reports is the one it ran when selected: record it as the source.
+   */
+  private async learnSource(upgrade: UpgradeWithDevice, job: Job, version: string): Promise<void> {
+    if (upgrade.sourceVersion !== null || sameVersion(version, upgrade.targetVersion)) return;
+    if (job.sourceVersions.some((source) => sameVersion(source, version))) return;
+    if (await this.deps.upgrades.adoptSourceVersion(upgrade.id, version)) upgrade.sourceVersion = version;
+  }
+
   private async repush(upgrade: UpgradeWithDevice, at: number): Promise<void> {
     const firmware = await this.deps.firmware.get(upgrade.firmwareId);
     if (!firmware) return;
@@ -129,10 +141,12 @@ export class UpgradeReporter implements DeviceEventSink {
     let answer: UpgradeWithDevice | undefined;
     for (const upgrade of candidates) {
       const job = await jobOf(upgrade.jobId);
-      if (job?.state !== 'running') continue;
-      // A device asking is online and ready: a queued upgrade is dispatched now, as a push would have.
-      if (upgrade.state === 'queued' && !(await this.move(upgrade, job, { type: 'dispatched' }, event.at)))
-        continue;
+      if (!job) continue;
+      if (upgrade.state === 'queued') {
+        // A device asking is online and ready: dispatch now what the engine would dispatch on its next tick anyway.
+        if (!mayDispatchOnRequest(job, upgrade, event.at)) continue;
+        if (!(await this.move(upgrade, job, { type: 'dispatched' }, event.at))) continue;
+      } else if (!stillTelling(job)) continue;
       answer = upgrade;
       break;
     }
@@ -149,6 +163,27 @@ export class UpgradeReporter implements DeviceEventSink {
   private async dialectOf(productKey: string) {
     return (await this.deps.products.get(productKey))?.dialect;
   }
+}
+
+/** A paused job tells nobody new, but a device told before the pause may still be told again (fresh URL). */
+function stillTelling(job: Job): boolean {
+  return job.state === 'running' || job.state === 'paused';
+}
+
+/**
+ * Whether a queued upgrade may be dispatched because its device asked, without the engine: only when the
+ * strategy would not hold it back. A staged group not open yet, a rate limit or the end time leave it to the
+ * engine, which counts and orders dispatches (the device then hears "nothing pending" and gets the push later).
+ */
+function mayDispatchOnRequest(job: Job, upgrade: UpgradeWithDevice, at: number): boolean {
+  const { strategy } = job;
+  return (
+    job.state === 'running' &&
+    upgrade.groupIndex <= job.currentGroup &&
+    strategy.maxPerMinute === undefined &&
+    strategy.maxInFlight === undefined &&
+    (strategy.endAt === undefined || at < strategy.endAt)
+  );
 }
 
 /** Tencent progress names no module: use the upgrade whose target it names, or the device's only one. */

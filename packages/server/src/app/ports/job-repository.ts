@@ -72,7 +72,7 @@ export interface JobRepository {
   ): Promise<boolean>;
   /** Compare-and-set of the staged group the job may dispatch. */
   advanceGroup(id: number, from: number, to: number): Promise<boolean>;
-  /** Jobs the engine must look at: running ones, and scheduled ones whose start time has come. */
+  /** Jobs the engine must look at: running and paused ones, and scheduled ones whose start time has come. */
   workable(now: number): Promise<Job[]>;
   unfinishedUsingFirmware(firmwareId: number): Promise<number[]>;
 }
@@ -179,6 +179,11 @@ export interface UpgradeRepository {
   get(id: number): Promise<Upgrade | undefined>;
   /** Applies a change if the row still matches `expect`; records the transition in the history. */
   apply(id: number, change: UpgradeChange, now: number): Promise<boolean>;
+  /**
+   * Records the version a device runs as the upgrade's source when none was known (the device had never reported
+   * one when it was selected). Compare-and-set on "still unknown"; returns whether this call recorded it.
+   */
+  adoptSourceVersion(id: number, version: string): Promise<boolean>;
   /** Claims up to `limit` queued upgrades of online devices in groups ≤ `maxGroup` and marks them notified. */
   claimForDispatch(jobId: number, maxGroup: number, limit: number, now: number): Promise<UpgradeWithDevice[]>;
   counts(jobId: number): Promise<UpgradeCounts>;

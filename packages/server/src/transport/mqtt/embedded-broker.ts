@@ -148,7 +148,10 @@ export class EmbeddedBroker implements BrokerLink {
               packet.topic,
               Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
             );
-            callback();
+            // Not synchronously: once more than aedes' 100 messages are in flight, mqemitter queues the rest and a
+            // synchronous callback delivers the whole queue recursively, overflowing the stack under a burst
+            // (bench/ingest.ts crashed the server with "Maximum call stack size exceeded").
+            process.nextTick(callback);
           },
           resolve,
         ),

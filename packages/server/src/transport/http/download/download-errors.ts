@@ -1,20 +1,22 @@
-/**
- * The errors the download route answers with, as `{ code, message }` JSON. Stable codes; they fold into
- * the shared error catalogue once it exists. Kept apart from the route so tests and docs can list them.
- */
-export const DOWNLOAD_ERRORS = {
-  ALOFT_DOWNLOAD_BAD_SIGNATURE: { status: 403, message: 'The download URL is not valid' },
-  ALOFT_DOWNLOAD_URL_EXPIRED: {
-    status: 403,
-    message: 'The download URL has expired; request the upgrade task again for a fresh one',
-  },
-  ALOFT_FIRMWARE_NOT_FOUND: { status: 404, message: 'The firmware package no longer exists' },
-  ALOFT_DOWNLOAD_RANGE_NOT_SATISFIABLE: {
-    status: 416,
-    message: 'The requested range starts past the end of the firmware package',
-  },
-  ALOFT_DOWNLOAD_FAILED: { status: 500, message: 'The firmware package could not be read' },
-} as const satisfies Record<string, { status: number; message: string }>;
+import { catalogue } from '../../../errors.js';
+
+/** The errors the download route answers with, as `{ code, message }` JSON: a view of the shared catalogue. */
+export const DOWNLOAD_ERRORS = Object.fromEntries(
+  [
+    catalogue.DOWNLOAD_BAD_SIGNATURE,
+    catalogue.DOWNLOAD_URL_EXPIRED,
+    catalogue.DOWNLOAD_NOT_FOUND,
+    catalogue.DOWNLOAD_RANGE_NOT_SATISFIABLE,
+    catalogue.DOWNLOAD_FAILED,
+  ].map((entry) => [entry.code, { status: entry.status, message: entry.template }]),
+) as Record<
+  | 'ALOFT_DOWNLOAD_BAD_SIGNATURE'
+  | 'ALOFT_DOWNLOAD_URL_EXPIRED'
+  | 'ALOFT_DOWNLOAD_NOT_FOUND'
+  | 'ALOFT_DOWNLOAD_RANGE_NOT_SATISFIABLE'
+  | 'ALOFT_DOWNLOAD_FAILED',
+  { status: number; message: string }
+>;
 
 export type DownloadErrorCode = keyof typeof DOWNLOAD_ERRORS;
 

@@ -130,7 +130,7 @@ describe.each(BODY_SOURCES)('download route when the blob vanishes after resolve
       expect(res.statusCode).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers.etag).toBeUndefined();
-      expect(res.json()).toMatchObject({ code: 'ALOFT_FIRMWARE_NOT_FOUND' });
+      expect(res.json()).toMatchObject({ code: 'ALOFT_DOWNLOAD_NOT_FOUND' });
       await app.close();
     } finally {
       await rm(root, { recursive: true, force: true });

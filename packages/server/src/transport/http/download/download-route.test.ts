@@ -205,12 +205,12 @@ describe.each(BODY_SOURCES)('download route (inject, %s body)', (source) => {
     }
   });
 
-  it('answers 404 ALOFT_FIRMWARE_NOT_FOUND when the firmware is gone', async () => {
+  it('answers 404 ALOFT_DOWNLOAD_NOT_FOUND when the firmware is gone', async () => {
     const url = fx.signedUrl();
     await fx.store.delete(fx.firmware.blobKey);
     const res = await fx.app.inject({ url });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ code: 'ALOFT_FIRMWARE_NOT_FOUND', message: expect.any(String) });
+    expect(res.json()).toEqual({ code: 'ALOFT_DOWNLOAD_NOT_FOUND', message: expect.any(String) });
   });
 
   it('answers 404 for a validly signed URL of an unknown firmware id', async () => {

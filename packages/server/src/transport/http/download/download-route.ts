@@ -94,7 +94,7 @@ export const downloadRoute: FastifyPluginAsync<DownloadRouteOptions> = async (ap
       if (signature !== 'ok') return sendError(reply, 'ALOFT_DOWNLOAD_BAD_SIGNATURE');
 
       const firmware = await options.resolve(firmwareId);
-      if (!firmware || firmware.fileName !== fileName) return sendError(reply, 'ALOFT_FIRMWARE_NOT_FOUND');
+      if (!firmware || firmware.fileName !== fileName) return sendError(reply, 'ALOFT_DOWNLOAD_NOT_FOUND');
 
       const etag = `"${firmware.sha256}"`;
       const decision = decideRange(

@@ -124,7 +124,7 @@ function failBody(res: ServerResponse, error: Error, log: FastifyBaseLogger): vo
   }
   const code: DownloadErrorCode =
     hasCode(error, 'ALOFT_BLOB_NOT_FOUND') || hasCode(error, 'ENOENT')
-      ? 'ALOFT_FIRMWARE_NOT_FOUND'
+      ? 'ALOFT_DOWNLOAD_NOT_FOUND'
       : 'ALOFT_DOWNLOAD_FAILED';
   log.warn({ err: error }, 'firmware read failed before the first byte');
   for (const name of res.getHeaderNames()) res.removeHeader(name);

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { DeliveryState } from '../../../app/events/webhook-repository.js';
 import type { AppServices } from '../../../app/services.js';
-import type { UpgradeState } from '../../../domain/index.js';
 import { errorResponses, PageQuery, page } from './schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.Integer | typeof Type.String>>(t: T) =>
@@ -172,7 +170,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       schema: {
         tags: ['webhooks'],
         summary: 'Send a test ping',
-        description: 'Queues a signed `{"type":"ping"}` delivery (`X-Aloft-Event: ping`), retried like any other.',
+        description:
+          'Queues a signed `{"type":"ping"}` delivery (`X-Aloft-Event: ping`), retried like any other.',
         params: IdParams,
         response: { 202: DeliverySchema, ...errorResponses },
       },
@@ -192,8 +191,6 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       },
     },
     async (request, reply) =>
-      reply
-        .status(202)
-        .send(await webhooks.redeliver(request.params.webhookId, request.params.deliveryId)),
+      reply.status(202).send(await webhooks.redeliver(request.params.webhookId, request.params.deliveryId)),
   );
 };
