@@ -482,6 +482,11 @@ describe('aloft CLI against a running server', () => {
       expect(cancelledTab.items.map((u) => u.deviceName)).toEqual(['valve-2']);
 
       expect((await aloft(['jobs', 'cancel', id])).stdout).toBe(`job ${id}: cancelled\n`);
+      // Nothing failed, so there is nothing to retry: the server says so (the request itself is well formed).
+      expect(await aloft(['jobs', 'retry', id, '--max-per-minute', '10'])).toMatchObject({
+        code: 1,
+        stderr: `error: job ${id} has no failed devices to retry (ALOFT_JOB_INVALID)\n`,
+      });
       expect(await aloft(['jobs', 'pause', id])).toMatchObject({
         code: 1,
         stderr: expect.stringContaining('(ALOFT_JOB_TRANSITION)'),

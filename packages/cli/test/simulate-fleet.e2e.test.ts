@@ -106,7 +106,7 @@ describe('Fleet against the embedded server', () => {
 
   it('devices whose connection drops mid-download resume with a Range request and all succeed', async () => {
     const fleet = await startFleet(30, { faults: { drop: 0.5 } });
-    const { jobId, firmwareId } = await rollOut(t, fleet.product.key, 256 * 1024);
+    const { jobId, firmwareId } = await rollOut(t, fleet.product.key, { size: 256 * 1024 });
     await fleet.waitUntilIdle({ quietMs: 200 });
 
     expect(fleet.snapshot()).toMatchObject({ drops: 15, resumedDownloads: 15, states: { upgraded: 30 } });
@@ -120,7 +120,7 @@ describe('Fleet against the embedded server', () => {
 
   it('devices that lose power mid-download come back, get the task again and resume', async () => {
     const fleet = await startFleet(20, { faults: { offline: 0.25 }, offlineMs: 300 });
-    const { jobId } = await rollOut(t, fleet.product.key, 256 * 1024);
+    const { jobId } = await rollOut(t, fleet.product.key, { size: 256 * 1024 });
     await fleet.waitUntilIdle({ quietMs: 300 });
 
     const snapshot = fleet.snapshot();

@@ -26,19 +26,13 @@ export async function uploadFirmware(
   return body;
 }
 
-/** Uploads a random package and starts a batch job to every device of the product; returns the job id. */
+/** Uploads a random package and starts a batch job to every device of the product. */
 export async function rollOut(
   t: TestServer,
   productKey: string,
-  size = 64 * 1024,
-  module?: string,
-): Promise<number> {
-  const firmware = await uploadFirmware(
-    t,
-    productKey,
-    { version: '2.0.0', ...(module ? { module } : {}) },
-    randomBytes(size),
-  );
+  { size = 64 * 1024, version = '2.0.0' }: { size?: number; version?: string } = {},
+): Promise<{ jobId: number; firmwareId: number }> {
+  const firmware = await uploadFirmware(t, productKey, { version }, randomBytes(size));
   const job = await t.api<{ id: number }>('POST', '/api/v1/jobs/batch', {
     firmwareId: firmware.id,
     allowUnverified: true,

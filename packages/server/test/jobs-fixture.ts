@@ -44,9 +44,20 @@ export interface JobView {
   finishedAt: number | null;
 }
 
+export type UpgradeStateName =
+  | 'queued'
+  | 'notified'
+  | 'downloading'
+  | 'installing'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled';
+
 export interface JobDetailView extends JobView {
-  counts: Record<string, number>;
-  tabs: Record<string, number>;
+  /** Every state is present (0 when none). */
+  counts: Record<UpgradeStateName, number>;
+  tabs: Record<'pending' | 'upgrading' | 'succeeded' | 'failed' | 'cancelled', number>;
   total: number;
 }
 

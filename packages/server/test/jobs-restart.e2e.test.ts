@@ -9,6 +9,7 @@ import {
   createJob,
   type Fleet,
   type JobDetailView,
+  type JobView,
   jobDetail,
   jobUpgrades,
   remoteServer,
@@ -64,7 +65,7 @@ describe('a server killed mid-rollout', () => {
       await f.waitReported(f.devices, '1.0.0');
     }
     const devices = fleets.flatMap((f) => f.devices);
-    const jobs = [];
+    const jobs: JobView[] = [];
     for (const f of fleets) {
       jobs.push(
         await createJob(target, 'batch', {
@@ -81,7 +82,6 @@ describe('a server killed mid-rollout', () => {
 
     // Mid-rollout: some devices done, some upgrading, some still queued.
     await eventually(async () => (await succeeded()) >= TOTAL / 4, 'a quarter of the fleet upgraded', 30_000);
-    console.log("T kill", Date.now(), JSON.stringify(await Promise.all(jobs.map(async (j) => (await jobDetail(target, j.id)).counts))));
     expect(await child.kill9()).toBe("SIGKILL");
     await eventually(async () => devices.every((d) => !d.connected), 'devices to lose the broker');
     const flashedBeforeRestart = devices.filter((d) => d.installs.length > 0).length;

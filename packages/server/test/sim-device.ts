@@ -44,6 +44,8 @@ export class SimDevice {
   readonly replies: { code: unknown; data: Record<string, unknown> }[] = [];
   /** Versions this device flashed, in order (set by `autoUpgrade`). */
   readonly installs: string[] = [];
+  /** Called when a task arrives and when the device has flashed (before it reports the new version). */
+  onActivity: ((what: 'task' | 'flashed') => void) | undefined;
   private client: MqttClient | undefined;
   private auto: { running: string; stepMs: number } | undefined;
   private busy = false;
@@ -231,6 +233,7 @@ export class SimDevice {
       await pause();
       this.installs.push(task.version);
       auto.running = task.version;
+      this.onActivity?.('flashed');
       await this.reportVersion(task.version);
     } finally {
       this.busy = false;
@@ -295,6 +298,7 @@ export class SimDevice {
     if (typeof version !== 'string' || typeof url !== 'string') return;
     const task = { via, version, url, topic, raw };
     this.tasks.push(task);
+    this.onActivity?.('task');
     // A lost connection mid-way is the server's problem to recover from, not the test's.
     this.follow(task).catch(() => {});
   }

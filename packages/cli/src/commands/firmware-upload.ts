@@ -67,6 +67,9 @@ async function fileSize(path: string): Promise<number> {
     return info.size;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }

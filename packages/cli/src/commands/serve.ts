@@ -78,7 +78,7 @@ async function serve(config: AloftConfig): Promise<void> {
   const lines = [
     '',
     `  Aloft is running`,
-    `  API + console  ${server.httpUrl}`,
+    `  API            ${server.httpUrl}`,
     `  API docs       ${server.httpUrl}/docs`,
     `  MQTT           ${server.mqttAddress}`,
   ];

@@ -15,6 +15,7 @@ import {
   planFaults,
   seededRandom,
 } from './fault-plan.js';
+import { createHttpFetch } from './http-fetch.js';
 import {
   type DeviceIdentity,
   type DeviceObserver,
@@ -61,7 +62,10 @@ export interface FleetOptions {
   dataDir?: string;
   /** Seeds which devices get which fault. Default random (see {@link FleetSnapshot.seed}). */
   seed?: number;
-  /** The HTTP client downloads go through (before faults are injected). Default the global fetch. */
+  /**
+   * The HTTP client downloads go through, before faults are injected. Default {@link createHttpFetch}: one
+   * connection per download, really closed when a drop is injected.
+   */
   fetchImpl?: typeof fetch;
   /** Extra MQTT.js options for every device (keepalive, reconnectPeriod…). */
   mqtt?: OtaDeviceOptions['mqtt'];
@@ -203,7 +207,7 @@ export class Fleet {
       retryDelayMs: options.retryDelayMs ?? 1000,
       connectAttempts: options.connectAttempts ?? 3,
       dataDir: dataDir.path,
-      fetchImpl: options.fetchImpl ?? fetch,
+      fetchImpl: options.fetchImpl ?? createHttpFetch(),
       mqtt: options.mqtt,
       pacer: new ConnectPacer(options.connectRate ?? 200),
       signal: this.#stop.signal,

@@ -105,9 +105,13 @@ describe('downloadFirmware: resuming', () => {
     });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    // How much arrived before the abort depends on scheduling; what must hold is that the checkpoint kept at the
+    // abort covers at least what was seen checkpointed while streaming, and the resume starts exactly there.
+    const kept = (await readCheckpoint(files().checkpoint))?.bytesWritten ?? 0;
+    expect(kept).toBeGreaterThanOrEqual(160 * 1024);
 
     const result = await downloadFirmware(taskFor(image, server.url('fw.bin')), { dir });
-    expect(result.resumedFrom).toBe(200 * 1024);
+    expect(result.resumedFrom).toBe(kept);
     await expectVerifiedFile(result.path);
   });
 

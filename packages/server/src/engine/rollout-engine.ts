@@ -14,7 +14,6 @@ import type {
 } from '../app/ports/job-repository.js';
 import type { Logger } from '../app/ports/logger.js';
 import {
-  dispatchBudget,
   type JobState,
   jobIsFinished,
   nextGroupMayStart,
@@ -177,20 +176,12 @@ export class RolloutEngine {
 
   private async dispatch(job: Job, group: number, counts: UpgradeCounts, now: number): Promise<void> {
     if ((counts.queued ?? 0) === 0) return;
-    const { upgrades } = this.deps;
-    const inFlight = (counts.notified ?? 0) + (counts.downloading ?? 0) + (counts.installing ?? 0);
-    const dispatchedInLastMinute =
-      job.strategy.maxPerMinute !== undefined ? await upgrades.dispatchedSince(job.id, now - 60_000) : 0;
-    const budget = Math.min(
-      DISPATCH_PER_TICK,
-      dispatchBudget({
-        maxPerMinute: job.strategy.maxPerMinute,
-        maxInFlight: job.strategy.maxInFlight,
-        inFlight,
-        dispatchedInLastMinute,
-      }),
-    );
-    const claimed = await upgrades.claimForDispatch(job.id, group, budget, now);
+    const { maxPerMinute, maxInFlight } = job.strategy;
+    // The rate limits are applied inside the claim, where they are counted atomically with it.
+    const claimed = await this.deps.upgrades.claimForDispatch(job.id, group, DISPATCH_PER_TICK, now, {
+      maxPerMinute,
+      maxInFlight,
+    });
     await this.pushTasks(claimed, now);
   }
 

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
 import type {
   EnrolmentPass,
   Upgrade,
@@ -6,7 +6,7 @@ import type {
   UpgradeRepository,
   UpgradeWithDevice,
 } from '../app/ports/job-repository.js';
-import type { UpgradeCounts } from '../domain/index.js';
+import { dispatchBudget, type RolloutStrategy, type UpgradeCounts } from '../domain/index.js';
 import { chunked, isUniqueViolation } from './constraint-errors.js';
 import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
@@ -217,9 +217,12 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
     maxGroup: number,
     limit: number,
     now: number,
+    limits?: Pick<RolloutStrategy, 'maxPerMinute' | 'maxInFlight'>,
   ): Promise<UpgradeWithDevice[]> {
     if (limit <= 0) return [];
     const ids = await this.db.transaction().execute(async (trx) => {
+      const budget = limits ? Math.min(limit, await this.budgetOf(trx, jobId, now, limits)) : limit;
+      if (budget <= 0) return [];
       let select = trx
         .selectFrom('upgrades')
         .innerJoin('devices', 'devices.id', 'upgrades.device_id')
@@ -229,7 +232,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
         .where('upgrades.group_index', '<=', maxGroup)
         .where('devices.online', '=', 1)
         .orderBy('upgrades.id')
-        .limit(limit);
+        .limit(budget);
       // Two instances claiming at once each get different rows: locked ones are skipped, not waited for.
       if (this.dialect === 'postgres') select = select.forUpdate(['upgrades']).skipLocked();
       const claimed = await select.execute();
@@ -263,6 +266,30 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
       return updated.map((u) => Number(u.id));
     });
     return this.withDevices(ids);
+  }
+
+  /**
+   * Room left under the job's rate limits, counted with the job row locked on PostgreSQL: a second instance
+   * claiming for the same job waits here until the first commits, then counts its claims too. (SQLite runs one
+   * transaction at a time anyway.)
+   */
+  private async budgetOf(
+    trx: Transaction<Database>,
+    jobId: number,
+    now: number,
+    limits: Pick<RolloutStrategy, 'maxPerMinute' | 'maxInFlight'>,
+  ): Promise<number> {
+    const { maxPerMinute, maxInFlight } = limits;
+    if (maxPerMinute === undefined && maxInFlight === undefined) return Number.POSITIVE_INFINITY;
+    if (this.dialect === 'postgres')
+      await trx.selectFrom('jobs').select('id').where('id', '=', jobId).forUpdate().execute();
+    const count = async (query: SelectQueryBuilder<Database, 'upgrades', object>) =>
+      Number((await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const inUpgrades = trx.selectFrom('upgrades').where('job_id', '=', jobId);
+    const inFlight = maxInFlight === undefined ? 0 : await count(inUpgrades.where('state', 'in', IN_FLIGHT));
+    const dispatchedInLastMinute =
+      maxPerMinute === undefined ? 0 : await count(inUpgrades.where('notified_at', '>=', now - 60_000));
+    return dispatchBudget({ maxPerMinute, maxInFlight, inFlight, dispatchedInLastMinute });
   }
 
   async counts(jobId: number): Promise<UpgradeCounts> {

@@ -95,20 +95,34 @@ export class UpgradeReporter implements DeviceEventSink {
     }
   }
 
-  /** Applies the event with compare-and-set and updates the in-batch copy; returns whether anything changed. */
+  /**
+   * Applies the event with compare-and-set and updates the in-batch copy; returns whether anything changed.
+   * Losing the compare-and-set means someone moved the upgrade since it was read — another instance handling
+   * another message of the same device (shared subscriptions split a device's messages between instances), or
+   * the engine. The event is then decided again on a fresh read, not dropped: a dropped version report would
+   * lose a success.
+   */
   private async move(
     upgrade: UpgradeWithDevice,
     job: Job,
     event: UpgradeEvent,
     at: number,
   ): Promise<boolean> {
-    const change = changeFor(upgrade, job, event, at);
-    if (!change) return false;
-    if (!(await this.deps.upgrades.apply(upgrade.id, change, at))) return false;
-    upgrade.state = change.state;
-    upgrade.phase = change.phase;
-    upgrade.percent = change.percent;
-    return true;
+    for (let attempt = 0; attempt < MAX_COMPARE_AND_SET_ATTEMPTS; attempt++) {
+      const change = changeFor(upgrade, job, event, at);
+      if (!change) return false;
+      if (await this.deps.upgrades.apply(upgrade.id, change, at)) {
+        upgrade.state = change.state;
+        upgrade.phase = change.phase;
+        upgrade.percent = change.percent;
+        return true;
+      }
+      const fresh = await this.deps.upgrades.get(upgrade.id);
+      if (!fresh) return false;
+      Object.assign(upgrade, fresh);
+    }
+    this.deps.logger.warn({ upgrade: upgrade.id, event: event.type }, 'upgrade kept changing; event not applied');
+    return false;
   }
 
   /**
@@ -145,8 +159,10 @@ export class UpgradeReporter implements DeviceEventSink {
       if (upgrade.state === 'queued') {
         // A device asking is online and ready: dispatch now what the engine would dispatch on its next tick anyway.
         if (!mayDispatchOnRequest(job, upgrade, event.at)) continue;
-        if (!(await this.move(upgrade, job, { type: 'dispatched' }, event.at))) continue;
-      } else if (!stillTelling(job)) continue;
+        // Whoever dispatches it (this request, or the engine meanwhile), it is then the device's task.
+        await this.move(upgrade, job, { type: 'dispatched' }, event.at);
+      }
+      if (!IN_FLIGHT_STATES.includes(upgrade.state) || !stillTelling(job)) continue;
       answer = upgrade;
       break;
     }
@@ -164,6 +180,9 @@ export class UpgradeReporter implements DeviceEventSink {
     return (await this.deps.products.get(productKey))?.dialect;
   }
 }
+
+/** Each loss means another writer made progress, so a handful of attempts always suffices in practice. */
+const MAX_COMPARE_AND_SET_ATTEMPTS = 5;
 
 /** A paused job tells nobody new, but a device told before the pause may still be told again (fresh URL). */
 function stillTelling(job: Job): boolean {

@@ -184,8 +184,19 @@ export interface UpgradeRepository {
    * one when it was selected). Compare-and-set on "still unknown"; returns whether this call recorded it.
    */
   adoptSourceVersion(id: number, version: string): Promise<boolean>;
-  /** Claims up to `limit` queued upgrades of online devices in groups ≤ `maxGroup` and marks them notified. */
-  claimForDispatch(jobId: number, maxGroup: number, limit: number, now: number): Promise<UpgradeWithDevice[]>;
+  /**
+   * Claims up to `limit` queued upgrades of online devices in groups ≤ `maxGroup` and marks them notified. With
+   * `limits`, the job's devices in flight and dispatched in the last minute are counted in the claiming
+   * transaction with the job locked, and the claim stays within them: instances claiming at once cannot together
+   * exceed a limit.
+   */
+  claimForDispatch(
+    jobId: number,
+    maxGroup: number,
+    limit: number,
+    now: number,
+    limits?: Pick<RolloutStrategy, 'maxPerMinute' | 'maxInFlight'>,
+  ): Promise<UpgradeWithDevice[]>;
   counts(jobId: number): Promise<UpgradeCounts>;
   countsInGroup(jobId: number, group: number): Promise<UpgradeCounts>;
   dispatchedSince(jobId: number, since: number): Promise<number>;
