@@ -124,8 +124,15 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
     return device;
   }
 
-  const downloadsOf = (firmwareId: number) =>
-    served.filter((e) => e.firmwareId === String(firmwareId) && e.method === 'GET');
+  /**
+   * The GETs the server answered for a package, once it has seen `count` of them: the server learns that a
+   * response ended a moment after the device read its last byte.
+   */
+  const downloadsOf = (firmwareId: number, count: number) =>
+    eventually(async () => {
+      const gets = served.filter((e) => e.firmwareId === String(firmwareId) && e.method === 'GET');
+      return gets.length >= count ? gets : undefined;
+    }, `${count} downloads of firmware ${firmwareId}`);
 
   for (const dialect of DIALECTS) {
     const module = MODULE[dialect];
@@ -219,7 +226,7 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
         const [result] = await updated;
 
         expect(installer.installed[0]!.equals(image)).toBe(true);
-        const gets = downloadsOf(firmware.id);
+        const gets = await downloadsOf(firmware.id, 2);
         expect(gets).toHaveLength(2);
         expect(gets[0]!.range?.start ?? 0).toBe(0);
         // From the server's side: the second request asked only for the rest of the file.
@@ -255,7 +262,11 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
       await first.close(); // the process goes away mid-download
 
       expect(failures).toEqual([]); // stopping is not a failure of the package
-      expect((await upgradeOf(t, d, 'firmware'))?.state).toBe('downloading');
+      // Progress is ingested in batches: wait for it rather than read it once.
+      await eventually(
+        async () => (await upgradeOf(t, d, 'firmware'))?.state === 'downloading',
+        'the upgrade to show the progress',
+      );
       const installer = recordingInstaller();
       const second = await deviceFor(d, { autoUpdate: installer }, dir);
       const updated = next(second, 'updated');
@@ -263,7 +274,7 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
       const [result] = await updated;
 
       expect(installer.installed[0]!.equals(image)).toBe(true);
-      const last = downloadsOf(firmware.id).at(-1)!;
+      const last = (await downloadsOf(firmware.id, 2)).at(-1)!;
       expect(last).toMatchObject({ status: 206, completed: true });
       expect(last.range!.start).toBeGreaterThan(0);
       expect(result.resumedFrom).toBe(last.range!.start);
@@ -301,7 +312,7 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
       await updated;
 
       expect(tasks).toHaveLength(1);
-      expect(downloadsOf(firmware.id)).toHaveLength(1);
+      expect(await downloadsOf(firmware.id, 1)).toHaveLength(1);
       await upgradeEnds(t, d, 'MCU', 'succeeded');
     },
   );
@@ -325,9 +336,9 @@ describe.each(serverModes())('OtaDevice end to end with $name', (mode) => {
       expect(result.rebootRequired).toBe(true);
       expect(installer.installed).toHaveLength(1);
       expect(first.modules.MCU).toBe('1.0.0'); // the old firmware still runs until the reboot
+      await first.close(); // flushes every report it sent
       // Installed is not upgraded: only the version report after the reboot proves it.
       expect((await upgradeOf(t, d, 'MCU'))?.state).not.toBe('succeeded');
-      await first.close();
       await access(join(dir, 'pending-reports.json'));
 
       // After the reboot the application still believes it runs 1.0.0: the pending report corrects it.
