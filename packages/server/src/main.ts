@@ -18,7 +18,6 @@ import type { AppServices } from './app/services.js';
 import { TokenService } from './app/token-service.js';
 import { FilesystemBlobStore } from './blobs/filesystem-blob-store.js';
 import type { AloftConfig } from './config/config.js';
-import { EngineRunner } from './engine/engine-runner.js';
 import { fetchWebhookSender } from './engine/fetch-webhook-sender.js';
 import { RolloutEngine } from './engine/rollout-engine.js';
 import { TickRunner } from './engine/tick-runner.js';
@@ -138,7 +137,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       logger,
       clock,
     });
-    const runner = new EngineRunner(engine, config.engineTickMs, logger);
+    const runner = new TickRunner('rollout engine', engine, config.engineTickMs, logger);
     // Live events (docs/events.md): SSE streams and webhooks both read the upgrade_events feed.
     const eventFeed = new EventFeed(new EventFeedStore(store.db, store.dialect), {
       pollMs: config.eventPollMs,

@@ -14,6 +14,7 @@ import type {
 } from '../app/ports/job-repository.js';
 import type { Logger } from '../app/ports/logger.js';
 import {
+  isTerminalJobState,
   type JobState,
   jobIsFinished,
   nextGroupMayStart,
@@ -64,6 +65,10 @@ export class RolloutEngine {
   async reconcile(initial: Job, now: number): Promise<void> {
     const { jobs, upgrades } = this.deps;
     let job = initial;
+    if (isTerminalJobState(job.state)) {
+      await this.finishStopping(job, now);
+      return;
+    }
     if (job.state === 'scheduled') {
       if (job.strategy.startAt !== undefined && job.strategy.startAt > now) return;
       if (!(await jobs.moveState(job.id, ['scheduled'], 'running', { startedAt: now }))) return;
@@ -145,6 +150,24 @@ export class RolloutEngine {
     await this.cancelActive(job, now, 'job aborted');
   }
 
+  /**
+   * A job cancelled or aborted, with upgrades still active: the server stopped between moving the job and
+   * cancelling its upgrades (two writes), which would leave those devices blocked for every other job. Finish it.
+   */
+  private async finishStopping(job: Job, now: number): Promise<void> {
+    await this.cancelActive(job, now, `job ${job.state}`);
+    if (job.kind === 'verify' && job.state === 'cancelled') {
+      // "verifying" is this cancelled job's unless another job uses the package now (e.g. a new verify job).
+      if ((await this.deps.jobs.unfinishedUsingFirmware(job.firmwareId)).length > 0) return;
+      await this.deps.firmware.setVerifyState(
+        job.firmwareId,
+        ['verifying'],
+        'unverified',
+        `verify job ${job.id} cancelled`,
+      );
+    }
+  }
+
   /** Cancels every active upgrade of a job (cancel, abort). Runs until none is left. */
   async cancelActive(job: Job, now: number, message: string): Promise<void> {
     for (;;) {
@@ -214,9 +237,9 @@ export class RolloutEngine {
     if (stillEnrolling) return;
     const counts = await upgrades.counts(job.id);
     if (!jobIsFinished(counts, await upgrades.retriesPending(job.id))) return;
-    if (!(await jobs.moveState(job.id, UNFINISHED, 'completed', { finishedAt: now }))) return;
-    this.deps.logger.info({ job: job.id, counts }, 'job completed');
     if (job.kind === 'verify') {
+      // Before the job completes, not after: a server stopped in between finds the job unfinished and does both
+      // again (the verdict is compare-and-set from "verifying"), instead of leaving the package verifying forever.
       const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
       const ok = total > 0 && (counts.succeeded ?? 0) === total;
       const detail = ok
@@ -224,5 +247,7 @@ export class RolloutEngine {
         : `job ${job.id}: ${counts.succeeded ?? 0} of ${total} test device(s) succeeded`;
       await firmware.setVerifyState(job.firmwareId, ['verifying'], ok ? 'verified' : 'verify_failed', detail);
     }
+    if (!(await jobs.moveState(job.id, UNFINISHED, 'completed', { finishedAt: now }))) return;
+    this.deps.logger.info({ job: job.id, counts }, 'job completed');
   }
 }

@@ -7,7 +7,7 @@ export interface Tickable {
 
 /**
  * Runs a tick every `intervalMs`, and at once when kicked. Ticks never overlap. The timer holds no state: everything
- * a tick needs is in the database. (The same loop as EngineRunner, for ticks other than the rollout engine's.)
+ * a tick needs is in the database. Drives the rollout engine and the webhook dispatcher.
  */
 export class TickRunner {
   private timer: NodeJS.Timeout | undefined;
