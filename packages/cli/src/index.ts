@@ -7,3 +7,4 @@ export {
 } from './api/index.js';
 export { CliError, type CliIo, type OutputSink } from './cli-io.js';
 export { buildProgram, run } from './program.js';
+export * from './simulate/index.js';

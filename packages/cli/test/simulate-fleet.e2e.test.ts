@@ -62,7 +62,7 @@ describe('Fleet against the embedded server', () => {
     it(`${dialect}: 30 devices download, verify, install and report the new version`, async () => {
       const fleet = await startFleet(30, { dialect });
       const { jobId } = await rollOut(t, fleet.product.key);
-      await fleet.waitUntilIdle({ quietMs: 200 });
+      await fleet.waitUntilIdle({ quietMs: 200, minTasked: 30 });
 
       const snapshot = fleet.snapshot();
       expect(snapshot.states).toMatchObject({ upgraded: 30, failed: 0 });
@@ -75,7 +75,7 @@ describe('Fleet against the embedded server', () => {
   it('devices dealt an install failure report install_failed; the others succeed', async () => {
     const fleet = await startFleet(30, { faults: { failInstall: 0.2 } });
     const { jobId } = await rollOut(t, fleet.product.key);
-    await fleet.waitUntilIdle({ quietMs: 200 });
+    await fleet.waitUntilIdle({ quietMs: 200, minTasked: 30 });
 
     const doomed = fleet
       .devices()
@@ -92,7 +92,7 @@ describe('Fleet against the embedded server', () => {
   it('devices whose download is cut off or corrupted fail with download_failed and verify_failed', async () => {
     const fleet = await startFleet(20, { faults: { failDownload: 0.1, failVerify: 0.15 } });
     const { jobId } = await rollOut(t, fleet.product.key);
-    await fleet.waitUntilIdle({ quietMs: 300 });
+    await fleet.waitUntilIdle({ quietMs: 300, minTasked: 20 });
 
     const planned = new Map(fleet.devices().map((d) => [d.name, d.faults.fail]));
     const failed = await jobDevices(t, jobId, 'failed');
@@ -107,7 +107,7 @@ describe('Fleet against the embedded server', () => {
   it('devices whose connection drops mid-download resume with a Range request and all succeed', async () => {
     const fleet = await startFleet(30, { faults: { drop: 0.5 } });
     const { jobId, firmwareId } = await rollOut(t, fleet.product.key, { size: 256 * 1024 });
-    await fleet.waitUntilIdle({ quietMs: 200 });
+    await fleet.waitUntilIdle({ quietMs: 200, minTasked: 30 });
 
     expect(fleet.snapshot()).toMatchObject({ drops: 15, resumedDownloads: 15, states: { upgraded: 30 } });
     expect(await jobDevices(t, jobId, 'succeeded')).toHaveLength(30);
@@ -121,7 +121,7 @@ describe('Fleet against the embedded server', () => {
   it('devices that lose power mid-download come back, get the task again and resume', async () => {
     const fleet = await startFleet(20, { faults: { offline: 0.25 }, offlineMs: 300 });
     const { jobId } = await rollOut(t, fleet.product.key, { size: 256 * 1024 });
-    await fleet.waitUntilIdle({ quietMs: 300 });
+    await fleet.waitUntilIdle({ quietMs: 300, minTasked: 20 });
 
     const snapshot = fleet.snapshot();
     expect(snapshot).toMatchObject({ offlineEpisodes: 5, states: { upgraded: 20 } });

@@ -3,17 +3,6 @@ import { formatDetails, formatTable } from '../output/table.js';
 import type { FleetSnapshot } from './fleet.js';
 import { type DeviceReport, SIMULATED_DEVICE_STATES } from './simulated-device.js';
 
-/** Short labels for the live line, in state order. */
-const LIVE_LABELS: Record<keyof FleetSnapshot['states'], string> = {
-  connecting: 'connecting',
-  idle: 'idle',
-  downloading: 'downloading',
-  installing: 'installing',
-  upgraded: 'upgraded',
-  failed: 'failed',
-  offline: 'offline',
-};
-
 /**
  * The live summary: a progress bar of finished devices (upgraded or failed) over the fleet, then the
  * count of every state. Two lines, each short enough for an 80-column terminal at 100k devices.
@@ -22,7 +11,7 @@ export function formatLiveStatus(snapshot: FleetSnapshot): string[] {
   const { states, devices } = snapshot;
   const done = states.upgraded + states.failed;
   const head = `${progressBar(devices === 0 ? 0 : done / devices, 24)} ${done}/${devices} done  ${formatBytes(snapshot.bytesDownloaded)}  ${formatDuration(snapshot.elapsedMs)}`;
-  const counts = SIMULATED_DEVICE_STATES.map((state) => `${LIVE_LABELS[state]} ${states[state]}`).join('  ');
+  const counts = SIMULATED_DEVICE_STATES.map((state) => `${state} ${states[state]}`).join('  ');
   return [head, counts];
 }
 

@@ -1,23 +1,15 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OtaDeviceOptions } from '@aloft/device';
-import type { Dialect } from '@aloft/protocol';
 import { abortable, delay } from './abortable.js';
 import { ConnectPacer } from './connect-pacer.js';
-import {
-  countFaults,
-  type DeviceFaults,
-  type FaultCounts,
-  type FaultFractions,
-  planFaults,
-  seededRandom,
-} from './fault-plan.js';
+import { countFaults, type FaultCounts, planFaults, seededRandom } from './fault-plan.js';
+import type { FleetOptions, FleetProduct, FleetSnapshot } from './fleet-options.js';
 import { createHttpFetch } from './http-fetch.js';
 import {
-  type DeviceIdentity,
+  type DeviceEnvironment,
   type DeviceObserver,
   type DeviceReport,
   SIMULATED_DEVICE_STATES,
@@ -25,82 +17,7 @@ import {
   type SimulatedDeviceState,
 } from './simulated-device.js';
 
-/** The product the simulated devices belong to. */
-export interface FleetProduct {
-  key: string;
-  dialect: Dialect;
-  /** The product's ed25519 public key when it signs its firmware: devices then verify every package. */
-  signingPublicKey?: string | null;
-}
-
-/** Options for {@link Fleet}. */
-export interface FleetOptions {
-  /** Where the devices connect, e.g. `mqtt://127.0.0.1:1883`. */
-  brokerUrl: string;
-  product: FleetProduct;
-  /** Registered devices (see `provisionFleet`). */
-  devices: readonly DeviceIdentity[];
-  /** The module the devices run and update. Default `default` (the only one Tencent devices have). */
-  module?: string;
-  /** The version every device starts at. Default `1.0.0`. */
-  version?: string;
-  /** How long "installing" a verified package takes. Default 1000 ms. */
-  installMs?: number;
-  /** Faults to inject; see {@link FaultFractions}. */
-  faults?: FaultFractions;
-  /** How long a device hit by the `offline` fault stays off. Default 10 000 ms. */
-  offlineMs?: number;
-  /** Caps each device's download rate. Default: no cap. */
-  bandwidthBytesPerSecond?: number;
-  /** New MQTT connections per second, fleet-wide. Default 200. */
-  connectRate?: number;
-  /** Connection attempts before a device counts as failed (`connect_failed`). Default 3. */
-  connectAttempts?: number;
-  /** Wait before a device retries a failed download; doubles per attempt up to 8×. Default 1000 ms. */
-  retryDelayMs?: number;
-  /** Parent of the devices' data directories. Default: a temporary directory, removed by {@link Fleet.stop}. */
-  dataDir?: string;
-  /** Seeds which devices get which fault. Default random (see {@link FleetSnapshot.seed}). */
-  seed?: number;
-  /**
-   * The HTTP client downloads go through, before faults are injected. Default {@link createHttpFetch}: one
-   * connection per download, really closed when a drop is injected.
-   */
-  fetchImpl?: typeof fetch;
-  /** Extra MQTT.js options for every device (keepalive, reconnectPeriod…). */
-  mqtt?: OtaDeviceOptions['mqtt'];
-}
-
-/** Counts describing the fleet at one moment. */
-export interface FleetSnapshot {
-  devices: number;
-  /** Devices per state. */
-  states: Record<SimulatedDeviceState, number>;
-  /** Devices that received at least one upgrade task. */
-  devicesWithTask: number;
-  /** Updates that installed and reported their version (events, so a device can count twice). */
-  updatesSucceeded: number;
-  /** Updates that failed and were reported to the server (events). */
-  updatesFailed: number;
-  /** Devices failed right now, per error code (`install_failed`, `verify_failed`, `connect_failed`…). */
-  failures: Record<string, number>;
-  /** Package bytes received by all devices, including bytes of attempts cut short. */
-  bytesDownloaded: number;
-  /** Download requests that resumed with a Range request. */
-  resumedDownloads: number;
-  /** Injected connection drops that happened. */
-  drops: number;
-  /** Injected power losses that happened. */
-  offlineEpisodes: number;
-  /** Most devices in `downloading` at once. */
-  peakDownloading: number;
-  /** How many devices were dealt each fault. */
-  faults: FaultCounts;
-  /** The seed faults were dealt with: pass it again to deal the same faults. */
-  seed: number;
-  /** From {@link Fleet.start} to now, or to {@link Fleet.stop}. */
-  elapsedMs: number;
-}
+export type { FleetOptions, FleetProduct, FleetSnapshot };
 
 /** States in which a device is still on its way somewhere. */
 const BUSY: readonly SimulatedDeviceState[] = ['connecting', 'downloading', 'installing', 'offline'];
@@ -121,16 +38,14 @@ const BUSY: readonly SimulatedDeviceState[] = ['connecting', 'downloading', 'ins
  * await fleet.stop();
  * ```
  *
- * Sockets: each device holds one MQTT connection, plus one HTTP connection while it downloads. One process
- * can hold about 19,900 sockets here (open-file limit 20,000): above ~15,000 devices, split the fleet over
- * several processes.
+ * Open files: each device holds its MQTT connection, plus an HTTP connection and its partial file while it
+ * downloads. One process can hold about 19,900 (hard limit 20,000 here): devices + 2 × concurrent downloads
+ * must stay below that, so above ~15,000 devices split the fleet over several processes.
  */
 export class Fleet {
   readonly product: FleetProduct;
   readonly module: string;
-  readonly #options: FleetOptions;
   readonly #seed: number;
-  readonly #plan: readonly DeviceFaults[];
   readonly #faultCounts: FaultCounts;
   readonly #devices: SimulatedDevice[] = [];
   readonly #stop = new AbortController();
@@ -149,11 +64,10 @@ export class Fleet {
   #stoppedAt: number | undefined;
   #lastChangeAt = performance.now();
   #started: Promise<void> | undefined;
-  #dataDir: { path: string; temporary: boolean } | undefined;
+  readonly #dataDir: { path: string; temporary: boolean };
   #stopped: Promise<void> | undefined;
 
   constructor(options: FleetOptions) {
-    this.#options = options;
     this.product = options.product;
     this.module = options.module ?? 'default';
     if (options.product.dialect === 'tencent' && this.module !== 'default') {
@@ -168,12 +82,36 @@ export class Fleet {
       SimulatedDeviceState,
       number
     >;
-    this.#plan = plan;
+    this.#dataDir = options.dataDir
+      ? { path: options.dataDir, temporary: false }
+      : { path: join(tmpdir(), `aloft-sim-${randomBytes(6).toString('hex')}`), temporary: true };
+    const env: DeviceEnvironment = {
+      brokerUrl: options.brokerUrl,
+      productKey: options.product.key,
+      dialect: options.product.dialect,
+      signingPublicKey: options.product.signingPublicKey ?? undefined,
+      module: this.module,
+      version: options.version ?? '1.0.0',
+      installMs: options.installMs ?? 1000,
+      offlineMs: options.offlineMs ?? 10_000,
+      bandwidthBytesPerSecond: options.bandwidthBytesPerSecond,
+      retryDelayMs: options.retryDelayMs ?? 1000,
+      connectAttempts: options.connectAttempts ?? 3,
+      dataDir: this.#dataDir.path,
+      fetchImpl: options.fetchImpl ?? createHttpFetch(),
+      mqtt: options.mqtt,
+      pacer: new ConnectPacer(options.connectRate ?? 200),
+      signal: this.#stop.signal,
+      observer: this.#observer(),
+    };
+    options.devices.forEach((identity, i) => {
+      this.#devices.push(new SimulatedDevice(identity, plan[i] ?? {}, env));
+    });
   }
 
   /** Number of devices. */
   get size(): number {
-    return this.#options.devices.length;
+    return this.#devices.length;
   }
 
   /**
@@ -188,34 +126,7 @@ export class Fleet {
 
   async #start(): Promise<void> {
     this.#startedAt = performance.now();
-    const options = this.#options;
-    const dataDir = options.dataDir
-      ? { path: options.dataDir, temporary: false }
-      : { path: await mkdtemp(join(tmpdir(), 'aloft-sim-')), temporary: true };
-    this.#dataDir = dataDir;
-    await mkdir(dataDir.path, { recursive: true });
-    const env = {
-      brokerUrl: options.brokerUrl,
-      productKey: options.product.key,
-      dialect: options.product.dialect,
-      signingPublicKey: options.product.signingPublicKey ?? undefined,
-      module: this.module,
-      version: options.version ?? '1.0.0',
-      installMs: options.installMs ?? 1000,
-      offlineMs: options.offlineMs ?? 10_000,
-      bandwidthBytesPerSecond: options.bandwidthBytesPerSecond,
-      retryDelayMs: options.retryDelayMs ?? 1000,
-      connectAttempts: options.connectAttempts ?? 3,
-      dataDir: dataDir.path,
-      fetchImpl: options.fetchImpl ?? createHttpFetch(),
-      mqtt: options.mqtt,
-      pacer: new ConnectPacer(options.connectRate ?? 200),
-      signal: this.#stop.signal,
-      observer: this.#observer(),
-    };
-    options.devices.forEach((identity, i) => {
-      this.#devices.push(new SimulatedDevice(identity, this.#plan[i] ?? {}, env));
-    });
+    await mkdir(this.#dataDir.path, { recursive: true });
     await Promise.all(this.#devices.map((device) => device.powerOn()));
   }
 
@@ -254,15 +165,23 @@ export class Fleet {
   /**
    * Resolves once the fleet {@link isSettled} and no device changed state for `quietMs` (default 5000): long
    * enough for a job's next wave or a re-push to arrive. A job that waits longer between devices (rate limits,
-   * retry delays, staged groups) needs a longer quiet time. Rejects with `signal.reason` when aborted.
+   * retry delays, staged groups) needs a longer quiet time; `minTasked` also waits until at least that many
+   * devices received a task. Rejects with `signal.reason` when aborted.
    */
   async waitUntilIdle(
-    options: { quietMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+    options: { quietMs?: number; minTasked?: number; pollMs?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
     const quietMs = options.quietMs ?? 5000;
+    const minTasked = options.minTasked ?? 0;
     const signal = options.signal ?? new AbortController().signal;
     for (;;) {
-      if (this.isSettled() && performance.now() - this.#lastChangeAt >= quietMs) return;
+      if (
+        this.isSettled() &&
+        this.#counters.devicesWithTask >= minTasked &&
+        performance.now() - this.#lastChangeAt >= quietMs
+      ) {
+        return;
+      }
       await abortable(delay(options.pollMs ?? 100), signal);
     }
   }
@@ -281,7 +200,7 @@ export class Fleet {
     this.#stop.abort(new Error('the fleet was stopped'));
     await this.#started?.catch(() => {});
     await Promise.all(this.#devices.map((device) => device.close()));
-    if (this.#dataDir?.temporary) await rm(this.#dataDir.path, { recursive: true, force: true });
+    if (this.#dataDir.temporary) await rm(this.#dataDir.path, { recursive: true, force: true });
   }
 
   #observer(): DeviceObserver {

@@ -1,6 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
 
 /** Redirects followed before giving up, as fetch does (signed URL → CDN). */
 const MAX_REDIRECTS = 5;
@@ -54,7 +53,8 @@ function get(
       ...(signal ? { signal } : {}),
     });
     request.once('response', resolve);
-    request.once('error', (error) => {
+    // `on`, not `once`: a socket error after the response must not go unhandled and end the process.
+    request.on('error', (error) => {
       reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }));
     });
     request.end();
@@ -72,7 +72,50 @@ function toResponse(message: IncomingMessage): Response {
     message.destroy();
     return new Response(null, { status, statusText: message.statusMessage ?? '', headers });
   }
-  // Cancelling this stream destroys the message and with it the socket.
-  const body = Readable.toWeb(message) as unknown as ReadableStream<Uint8Array>;
-  return new Response(body, { status, statusText: message.statusMessage ?? '', headers });
+  return new Response(bodyOf(message), { status, statusText: message.statusMessage ?? '', headers });
+}
+
+/** Bytes queued per response before the socket is paused (TCP then slows the server down). */
+const QUEUE_BYTES = 64 * 1024;
+
+/**
+ * The body as a web stream with real backpressure: Node 20's `Readable.toWeb` counts its high-water mark in
+ * chunks rather than bytes, so a thousand parallel downloads would each buffer everything the server sends.
+ * Cancelling the stream destroys the message, and with it the socket.
+ */
+function bodyOf(message: IncomingMessage): ReadableStream<Uint8Array> {
+  let settled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const fail = (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          controller.error(new TypeError('terminated', { cause: error }));
+        };
+        message.on('data', (chunk: Buffer) => {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) message.pause();
+        });
+        message.once('end', () => {
+          if (settled) return;
+          settled = true;
+          controller.close();
+        });
+        message.on('error', fail);
+        // A connection that closes before the last byte ends the body with an error, never a short success.
+        message.once('close', () => {
+          if (!message.complete) fail(new Error('the connection closed before the body ended'));
+        });
+      },
+      pull() {
+        message.resume();
+      },
+      cancel() {
+        settled = true;
+        message.destroy();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_BYTES }),
+  );
 }

@@ -1,7 +1,6 @@
 /**
  * The fleet simulator behind `aloft simulate`, for tests and benchmarks that play a fleet programmatically.
  */
-export { abortable, delay } from './abortable.js';
 export {
   type DeviceFaults,
   type FaultCounts,

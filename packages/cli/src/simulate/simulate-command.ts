@@ -98,8 +98,10 @@ export function simulateCommand(io: CliIo): Command {
       'after',
       '\nWithout --duration or --until-idle the fleet runs until Ctrl-C. The live summary goes to stderr, the final' +
         '\ntable (or --json) to stdout. Device names are registered once: to run the same devices again, save them' +
-        '\nwith --save-devices and pass --devices-file, or use a fresh --prefix. One process holds ~19,900 sockets' +
-        '\n(a device uses one, two while downloading): above ~15,000 devices run several simulators.',
+        '\nwith --save-devices and pass --devices-file, or use a fresh --prefix. One process can hold ~19,900 open' +
+        '\nfiles: a device holds 1 (MQTT), 3 while downloading (+ HTTP connection, partial file). Keep devices +' +
+        "\n2 x downloads at once below that (a job's --max-in-flight bounds the downloads); above ~15,000 devices," +
+        '\nrun several simulators.',
     )
     .action(apiAction<SimulateOptions>(io, (s) => simulate(s.api, s.options, io, s.json)));
   return addConnectionOptions(command);
@@ -112,6 +114,13 @@ async function simulate(
   json: boolean,
 ): Promise<void> {
   const note = (text: string) => io.stderr.write(`${text}\n`);
+  // Checked before anything is registered: a device fails in one way at most.
+  if ((o.failDownload ?? 0) + (o.failVerify ?? 0) + (o.failInstall ?? 0) > 1) {
+    throw new CliError('--fail-download + --fail-verify + --fail-install add up to more than 1');
+  }
+  if (o.dialect === 'tencent' && o.module !== 'default') {
+    throw new CliError('tencent devices have one module: drop --module');
+  }
   const file = o.devicesFile ? parseDevicesFile(await readDevicesFile(o.devicesFile)) : undefined;
   const productKey = o.product ?? file?.productKey ?? DEFAULT_PRODUCT;
   const provisioned = await provisionFleet(api, {

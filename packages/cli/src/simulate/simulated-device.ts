@@ -212,6 +212,11 @@ export class SimulatedDevice {
       autoUpdate: this.#installer(),
       download: {
         fetchImpl: this.#link.fetch,
+        // A checkpoint costs two fsyncs; a thousand devices taking one a second swamp the disk (and Node's four
+        // file-system threads). A simulated device never crashes, and the SDK also checkpoints on every failure
+        // and abort, which is what the drop and offline faults need: so only then.
+        checkpointEveryBytes: Number.MAX_SAFE_INTEGER,
+        checkpointEveryMs: Number.MAX_SAFE_INTEGER,
         ...(env.bandwidthBytesPerSecond === undefined
           ? {}
           : { bandwidthBytesPerSecond: env.bandwidthBytesPerSecond }),
