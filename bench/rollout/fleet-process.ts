@@ -1,0 +1,65 @@
+/**
+ * Child process: one share of the simulated fleet (the simulator's `Fleet`: real MQTT connections, real
+ * downloads, verified packages, version reports), driven by bench/rollout.ts over IPC. Also runs the
+ * bandwidth probe, so the probe's clients sit where the devices do.
+ */
+import {
+  createHttpFetch,
+  type DeviceIdentity,
+  Fleet,
+  type FleetProduct,
+  type FleetSnapshot,
+} from '../../packages/cli/src/simulate/index.js';
+import { serve } from '../lib/child.js';
+import { probeBandwidth } from './bandwidth-probe.js';
+import { limitDownloads } from './download-limit.js';
+
+export interface FleetStartArgs {
+  brokerUrl: string;
+  product: FleetProduct;
+  devices: DeviceIdentity[];
+  connectRate: number;
+  maxDownloads: number;
+  installMs: number;
+  dataDir: string;
+}
+
+export interface ProbeArgs {
+  url: string;
+  concurrency: number;
+  durationMs: number;
+}
+
+let fleet: Fleet | undefined;
+
+serve({
+  async start(args: FleetStartArgs) {
+    fleet = new Fleet({
+      brokerUrl: args.brokerUrl,
+      product: args.product,
+      devices: args.devices,
+      installMs: args.installMs,
+      connectRate: args.connectRate,
+      dataDir: args.dataDir,
+      fetchImpl: limitDownloads(createHttpFetch(), args.maxDownloads),
+      // A rollout of a healthy fleet: no injected faults.
+      faults: {},
+      seed: 1,
+    });
+    await fleet.start();
+    return fleet.snapshot();
+  },
+  snapshot(): FleetSnapshot | undefined {
+    return fleet?.snapshot();
+  },
+  cpu() {
+    return process.cpuUsage();
+  },
+  probe(args: ProbeArgs) {
+    return probeBandwidth(args.url, args.concurrency, args.durationMs);
+  },
+  async stop() {
+    await fleet?.stop();
+    fleet = undefined;
+  },
+});
