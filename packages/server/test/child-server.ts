@@ -48,7 +48,7 @@ async function writeEntry(dir: string): Promise<string> {
     [
       `import { loadConfig, startServer } from ${JSON.stringify(pathToFileURL(DIST_ENTRY).href)};`,
       'const server = await startServer(loadConfig({ env: process.env }));',
-      "process.stdout.write(`${JSON.stringify({ ready: true, httpUrl: server.httpUrl, mqtt: server.mqttAddress })}\\n`);",
+      "process.stdout.write(JSON.stringify({ ready: true, httpUrl: server.httpUrl, mqtt: server.mqttAddress }) + '\\n');",
       "process.on('SIGTERM', () => server.close().then(() => process.exit(0)));",
       '',
     ].join('\n'),

@@ -11,6 +11,7 @@ import {
   upgradeOf,
   waitForJob,
   waitForTasks,
+  waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
 import type { SimDevice } from './sim-device.js';
@@ -40,7 +41,7 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
     const [done, working, told, offline] = f.devices as [SimDevice, SimDevice, SimDevice, SimDevice];
     await f.bringOnline([done, working, told]);
     const job = await batch(f);
-    await Promise.all([done, working, told].map((d) => waitForTasks(d)));
+    await Promise.all([done, working, told].map((d) => waitForTold(t, job.id, d)));
     await done.upgradeTo('2.0.0');
     await working.downloading(40, '2.0.0');
     await waitForUpgrade(t, job.id, working.name, (u) => u.state === 'downloading', 'downloading');
@@ -49,7 +50,13 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
     const cancelled = await t.api<{ state: string }>('POST', `/api/v1/jobs/${job.id}/cancel`);
     expect(cancelled).toMatchObject({ status: 200, body: { state: 'cancelled' } });
     const detail = await jobDetail(t, job.id);
-    expect(detail.counts).toMatchObject({ succeeded: 1, cancelled: 3, queued: 0, notified: 0, downloading: 0 });
+    expect(detail.counts).toMatchObject({
+      succeeded: 1,
+      cancelled: 3,
+      queued: 0,
+      notified: 0,
+      downloading: 0,
+    });
     expect(detail.finishedAt).not.toBeNull();
 
     // Late device messages change nothing; a device coming online gets nothing.
@@ -73,7 +80,10 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
     const cancel = await t.api('POST', `/api/v1/upgrades/${target.id}/cancel`);
     expect(cancel.status).toBe(204);
     expect((await upgradeOf(t, job.id, drop.name)).state).toBe('cancelled');
-    const twice = await t.api<{ code: string; message: string }>('POST', `/api/v1/upgrades/${target.id}/cancel`);
+    const twice = await t.api<{ code: string; message: string }>(
+      'POST',
+      `/api/v1/upgrades/${target.id}/cancel`,
+    );
     expect(twice.status).toBe(400);
     expect(twice.body.message).toMatch(/already cancelled/);
     expect((await t.api('POST', '/api/v1/upgrades/999999/cancel')).status).toBe(404);
@@ -82,6 +92,33 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
     await keep.upgradeTo('2.0.0');
     const finished = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
     expect(finished.counts).toMatchObject({ succeeded: 1, cancelled: 1 });
+  });
+
+  it.skipIf(!mode.available)('finishes a cancel the server stopped halfway through', async () => {
+    const f = await fleet({ dialect: 'iothub', count: 2 });
+    const [told, offline] = f.devices as [SimDevice, SimDevice];
+    await f.bringOnline([told]);
+    const job = await createJob(t, 'verify', { firmwareId: f.firmware.id, deviceNames: f.names });
+    await waitForTasks(told);
+    // The first of JobService.cancel's writes only, as if the server died right after it.
+    await t.server.store.db
+      .updateTable('jobs')
+      .set({ state: 'cancelled' })
+      .where('id', '=', job.id)
+      .execute();
+
+    const swept = await waitForJob(
+      t,
+      job.id,
+      (j) => j.counts.cancelled === 2,
+      'the engine to cancel the upgrades left active',
+    );
+    expect(swept.state).toBe('cancelled');
+    const firmware = await t.api<{ verifyState: string }>('GET', `/api/v1/firmware/${f.firmware.id}`);
+    expect(firmware.body.verifyState).toBe('unverified');
+    // The devices are free for the next job.
+    await createJob(t, 'verify', { firmwareId: f.firmware.id, deviceNames: [told.name, offline.name] });
+    await waitForTasks(told, 2);
   });
 
   it.skipIf(!mode.available)(
@@ -96,7 +133,9 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
       const paused = await t.api<{ state: string }>('POST', `/api/v1/jobs/${job.id}/pause`);
       expect(paused).toMatchObject({ status: 200, body: { state: 'paused' } });
       // Pausing twice is harmless.
-      expect((await t.api<{ state: string }>('POST', `/api/v1/jobs/${job.id}/pause`)).body.state).toBe('paused');
+      expect((await t.api<{ state: string }>('POST', `/api/v1/jobs/${job.id}/pause`)).body.state).toBe(
+        'paused',
+      );
       await f.bringOnline([late]);
       await settle(300);
       expect(late.tasks).toHaveLength(0);
@@ -112,7 +151,7 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
       // A device told before a pause still times out during it, and the job can finish while paused.
       await f.bringOnline([silent]);
       await waitForTasks(silent);
-      expect((await t.api("POST", `/api/v1/jobs/${job.id}/pause`)).status).toBe(200);
+      expect((await t.api('POST', `/api/v1/jobs/${job.id}/pause`)).status).toBe(200);
       const finished = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed while paused');
       expect(finished.counts).toMatchObject({ succeeded: 2, timed_out: 1 });
       const refused = await t.api<{ code: string }>('POST', `/api/v1/jobs/${job.id}/resume`);
@@ -156,10 +195,9 @@ describe.each(serverModes())('steering jobs with $name', (mode) => {
       expect(device.lastTask().version).toBe('2.1.0');
       const old = await upgradeOf(t, first.id, device.name);
       expect(old.state).toBe('cancelled');
-      const history = await t.api<{ jobId: number; transitions: { toState: string; message: string | null }[] }[]>(
-        'GET',
-        `/api/v1/products/${f.productKey}/devices/${device.name}/upgrades`,
-      );
+      const history = await t.api<
+        { jobId: number; transitions: { toState: string; message: string | null }[] }[]
+      >('GET', `/api/v1/products/${f.productKey}/devices/${device.name}/upgrades`);
       const oldHistory = history.body.find((u) => u.jobId === first.id)!;
       expect(oldHistory.transitions.at(-1)).toMatchObject({
         toState: 'cancelled',

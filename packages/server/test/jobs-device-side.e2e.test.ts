@@ -11,6 +11,7 @@ import {
   upgradeOf,
   waitForJob,
   waitForTasks,
+  waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
 import { SIM_DIALECTS, type SimDevice, type SimDialect } from './sim-device.js';
@@ -50,14 +51,21 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
         const f = await fleet({ dialect, count: 1 });
         const device = f.devices[0]!;
         const job = await createJob(t, 'single', { firmwareId: f.firmware.id, deviceName: device.name });
+        await waitForJob(t, job.id, (j) => j.selected === 1, 'enrolled');
         await settle(300);
         expect((await jobDetail(t, job.id)).counts.queued).toBe(1);
 
         // It connects and reports the version it runs (unknown when it was selected: that becomes its source).
         await f.bringOnline();
         await waitForTasks(device);
-        const told = await waitForUpgrade(t, job.id, device.name, (u) => u.state === 'notified', 'notified');
-        expect(told.sourceVersion).toBe('1.0.0');
+        // The version report may be applied just after the dispatch (the device is online once it is written).
+        await waitForUpgrade(
+          t,
+          job.id,
+          device.name,
+          (u) => u.state === 'notified' && u.sourceVersion === '1.0.0',
+          'told, with the version it runs as its source',
+        );
         expect((await fetch(device.lastTask().url)).status).toBe(200);
         await device.upgradeTo('2.0.0');
         await waitForJob(t, job.id, (j) => j.state === 'completed' && j.counts.succeeded === 1, 'succeeded');
@@ -65,33 +73,52 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
     );
 
     it.skipIf(!mode.available)(
-      `re-pushes a ${dialect} task with a fresh URL when the device comes back on its old version`,
+      `re-pushes a ${dialect} task with a fresh URL when the device reconnects or reports its old version`,
       async () => {
         const f = await fleet({ dialect, count: 1 });
         const device = f.devices[0]!;
-        await f.bringOnline();
+        // Persistent on the embedded broker, so the re-push sent as it reconnects does not race its SUBSCRIBE.
+        const persistent = mode.broker === 'embedded';
+        await device.connect({ persistent });
+        await device.reportVersion('1.0.0');
+        await f.waitReported([device], '1.0.0');
         const job = await createJob(t, 'single', { firmwareId: f.firmware.id, deviceName: device.name });
         const [first] = await waitForTasks(device);
+        const nextSecond = async (url: string) => {
+          // URLs are signed to the second: let a second pass so a fresh one must differ.
+          const issued = Number(new URL(url).searchParams.get('expires')) - t.config.downloadUrlTtlSeconds;
+          await eventually(async () => Math.floor(Date.now() / 1000) > issued, 'the next second');
+        };
+        const expectFresh = async (before: string) => {
+          const fresh = new URL(device.lastTask().url);
+          const old = new URL(before);
+          expect(fresh.pathname).toBe(old.pathname);
+          expect(fresh.searchParams.get('expires')).not.toBe(old.searchParams.get('expires'));
+          expect(fresh.searchParams.get('sig')).not.toBe(old.searchParams.get('sig'));
+          expect((await fetch(fresh)).status).toBe(200);
+        };
+        await nextSecond(first!.url);
+
+        // Told but silent, it reconnects. The embedded broker sees the connect and tells it again at once;
+        // behind an external broker the server only learns of it from its next message.
+        await device.disconnect();
+        await device.connect({ persistent });
+        if (mode.broker === 'embedded') {
+          await waitForTasks(device, 2);
+          await expectFresh(first!.url);
+        }
         await device.downloading(20, '2.0.0');
         await waitForUpgrade(t, job.id, device.name, (u) => u.state === 'downloading', 'downloading');
-        // URLs are signed to the second: let a second pass so a fresh one must differ.
-        const issued = new URL(first!.url).searchParams.get('expires');
-        await eventually(
-          async () => Math.floor(Date.now() / 1000) > Number(issued) - t.config.downloadUrlTtlSeconds,
-          'the next second',
-        );
+        const previous = device.lastTask().url;
+        await nextSecond(previous);
 
+        // Mid-download it reboots and reports the version it still runs (the Tencent resumable flow).
         await device.disconnect();
-        await device.connect();
+        await device.connect({ persistent });
         const before = device.tasks.length;
         await device.reportVersion('1.0.0');
         await waitForTasks(device, before + 1);
-        const fresh = new URL(device.lastTask().url);
-        const old = new URL(first!.url);
-        expect(fresh.pathname).toBe(old.pathname);
-        expect(fresh.searchParams.get('expires')).not.toBe(old.searchParams.get('expires'));
-        expect(fresh.searchParams.get('sig')).not.toBe(old.searchParams.get('sig'));
-        expect((await fetch(fresh)).status).toBe(200);
+        await expectFresh(previous);
         // Reporting the old version mid-upgrade is a reconnect, not a failure; progress is kept.
         const upgrade = await upgradeOf(t, job.id, device.name);
         expect(upgrade).toMatchObject({ state: 'downloading', percent: 20 });
@@ -107,7 +134,7 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
         const device = f.devices[0]!;
         await f.bringOnline();
         const job = await createJob(t, 'single', { firmwareId: f.firmware.id, deviceName: device.name });
-        await waitForTasks(device);
+        await waitForTold(t, job.id, device);
         const at = (check: Parameters<typeof waitForUpgrade>[3], what: string) =>
           waitForUpgrade(t, job.id, device.name, check, what);
 
@@ -147,7 +174,9 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
         >('GET', `/api/v1/products/${f.productKey}/devices/${device.name}/upgrades`);
         // Never backwards: phases in order, percents rising within a phase.
         const PHASES = [null, 'downloading', 'verifying', 'installing'];
-        const progress = history.body[0]!.transitions.map((tr) => PHASES.indexOf(tr.phase) * 1000 + (tr.percent ?? 0));
+        const progress = history.body[0]!.transitions.map(
+          (tr) => PHASES.indexOf(tr.phase) * 1000 + (tr.percent ?? 0),
+        );
         expect(progress).toEqual([...progress].sort((a, b) => a - b));
         expect(history.body[0]!.transitions.map((tr) => tr.toState).at(-1)).toBe('succeeded');
       },
@@ -160,7 +189,7 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
         await f.bringOnline();
         const [erring, strange] = f.devices as [SimDevice, SimDevice];
         const job = await batch(f);
-        await Promise.all([waitForTasks(erring), waitForTasks(strange)]);
+        await Promise.all([waitForTold(t, job.id, erring), waitForTold(t, job.id, strange)]);
         await erring.downloading(5, '2.0.0');
         await erring.fail('2.0.0');
         const failed = await waitForUpgrade(t, job.id, erring.name, (u) => u.state === 'failed', 'failed');
@@ -184,7 +213,13 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
     await device.downloading(100, '2.0.0');
     await device.done('2.0.0');
     await waitForUpgrade(t, job.id, device.name, (u) => u.percent === 100, '100%');
-    const timedOut = await waitForUpgrade(t, job.id, device.name, (u) => u.state === 'timed_out', 'timed out');
+    const timedOut = await waitForUpgrade(
+      t,
+      job.id,
+      device.name,
+      (u) => u.state === 'timed_out',
+      'timed out',
+    );
     expect(timedOut.errorCode).toBe('timeout');
   });
 
@@ -232,27 +267,30 @@ describe.each(serverModes())('the device side of upgrades with $name', (mode) =>
     await t.api('POST', `/api/v1/jobs/${job.id}/cancel`);
   });
 
-  it.skipIf(!mode.available)('enrols devices that report a matching source version later (dynamic)', async () => {
-    const f = await fleet({ dialect: 'iothub', count: 4 });
-    const [early, climber, newcomer, stranger] = f.devices as [SimDevice, SimDevice, SimDevice, SimDevice];
-    await f.bringOnline([early]);
-    await f.bringOnline([climber], '0.9.0');
-    const job = await batch(f, { dynamic: true, targets: { sourceVersions: ['1.0.0'] } });
-    await waitForTasks(early);
-    expect((await jobDetail(t, job.id)).selected).toBe(1);
+  it.skipIf(!mode.available)(
+    'enrols devices that report a matching source version later (dynamic)',
+    async () => {
+      const f = await fleet({ dialect: 'iothub', count: 4 });
+      const [early, climber, newcomer, stranger] = f.devices as [SimDevice, SimDevice, SimDevice, SimDevice];
+      await f.bringOnline([early]);
+      await f.bringOnline([climber], '0.9.0');
+      const job = await batch(f, { dynamic: true, targets: { sourceVersions: ['1.0.0'] } });
+      await waitForTasks(early);
+      expect((await jobDetail(t, job.id)).selected).toBe(1);
 
-    // The climber reaches 1.0.0 by other means, the newcomer shows up on 1.0.0, the stranger on 3.0.0.
-    await climber.reportVersion('1.0.0');
-    await f.bringOnline([newcomer]);
-    await f.bringOnline([stranger], '3.0.0');
-    await Promise.all([waitForTasks(climber), waitForTasks(newcomer)]);
-    await waitForJob(t, job.id, (j) => j.selected === 3, 'three enrolled');
-    await Promise.all([early, climber, newcomer].map((d) => d.upgradeTo('2.0.0')));
-    const detail = await waitForJob(t, job.id, (j) => j.counts.succeeded === 3, 'three succeeded');
-    // A dynamic job without an end time keeps running for devices yet to come.
-    expect(detail.state).toBe('running');
-    expect(detail.total).toBe(3);
-    expect(stranger.tasks).toHaveLength(0);
-    await t.api('POST', `/api/v1/jobs/${job.id}/cancel`);
-  });
+      // The climber reaches 1.0.0 by other means, the newcomer shows up on 1.0.0, the stranger on 3.0.0.
+      await climber.reportVersion('1.0.0');
+      await f.bringOnline([newcomer]);
+      await f.bringOnline([stranger], '3.0.0');
+      await Promise.all([waitForTasks(climber), waitForTasks(newcomer)]);
+      await waitForJob(t, job.id, (j) => j.selected === 3, 'three enrolled');
+      await Promise.all([early, climber, newcomer].map((d) => d.upgradeTo('2.0.0')));
+      const detail = await waitForJob(t, job.id, (j) => j.counts.succeeded === 3, 'three succeeded');
+      // A dynamic job without an end time keeps running for devices yet to come.
+      expect(detail.state).toBe('running');
+      expect(detail.total).toBe(3);
+      expect(stranger.tasks).toHaveLength(0);
+      await t.api('POST', `/api/v1/jobs/${job.id}/cancel`);
+    },
+  );
 });

@@ -296,6 +296,22 @@ export function waitForTasks(device: SimDevice, count = 1, timeoutMs?: number): 
   );
 }
 
+/**
+ * Waits until the device holds its `count`-th task and the server shows the upgrade told. Devices are told inside
+ * the claiming transaction, just before it commits (UpgradeRepository.claimForDispatch), so on PostgreSQL a very
+ * fast first progress report can meet the upgrade still `queued` and be ignored; tests that count every progress
+ * step wait for this first.
+ */
+export async function waitForTold(
+  t: ServerUnderTest,
+  jobId: number,
+  device: SimDevice,
+  count = 1,
+): Promise<UpgradeView> {
+  await waitForTasks(device, count);
+  return waitForUpgrade(t, jobId, device.name, (u) => u.state !== 'queued', 'told');
+}
+
 /** Gives the server time to do something it must NOT do (a dispatch it should withhold), by waiting some ticks. */
 export async function settle(ms = 400): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));

@@ -15,6 +15,7 @@ import {
   jobUpgrades,
   waitForJob,
   waitForTasks,
+  waitForTold,
 } from './jobs-fixture.js';
 import { SIM_DIALECTS } from './sim-device.js';
 
@@ -46,7 +47,8 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
         const job = await createJob(t, 'single', { firmwareId: f.firmware.id, deviceName: device!.name });
         expect(job).toMatchObject({ kind: 'single', state: 'running', targetVersion: '2.0.0' });
 
-        const [task] = await waitForTasks(device!);
+        await waitForTold(t, job.id, device!);
+        const [task] = device!.tasks;
         expect(task).toMatchObject({ via: 'push', version: '2.0.0' });
         // The pushed URL downloads the package.
         const download = await fetch(task!.url);
@@ -101,7 +103,7 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
     await f.bringOnline();
     const [a, b] = f.devices;
     const job = await createJob(t, 'verify', { firmwareId: f.firmware.id, deviceNames: f.names });
-    await Promise.all([waitForTasks(a!), waitForTasks(b!)]);
+    await Promise.all([waitForTold(t, job.id, a!), waitForTold(t, job.id, b!)]);
     await a!.upgradeTo('2.0.0');
     await b!.fail('2.0.0');
     const done = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
@@ -151,7 +153,12 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
         allowUnverified: true,
       });
       // d3, d4 (upgraded meanwhile) and d5 are on the target: skipped; d6 is untagged.
-      const second = await waitForJob(t, byTag.id, (j) => j.selected === 2 && j.total === 2, 'two devices selected');
+      const second = await waitForJob(
+        t,
+        byTag.id,
+        (j) => j.selected === 2 && j.total === 2,
+        'two devices selected',
+      );
       expect(second).toMatchObject({ selected: 2, skipped: 3, conflicts: 0 });
       expect((await jobUpgrades(t, byTag.id)).map((u) => u.deviceName).sort()).toEqual([d1.name, d2.name]);
       await Promise.all([waitForTasks(d1), waitForTasks(d2)]);
@@ -177,7 +184,12 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
       .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.length).toBeLessThan(30);
-    const selected = await waitForJob(t, job.id, (j) => j.selected === expected.length && j.total === expected.length, 'the gray release');
+    const selected = await waitForJob(
+      t,
+      job.id,
+      (j) => j.selected === expected.length && j.total === expected.length,
+      'the gray release',
+    );
     expect(selected.selected).toBe(expected.length);
     expect((await jobUpgrades(t, job.id)).map((u) => u.deviceName).sort()).toEqual(expected);
     // Offline devices stay queued.
@@ -195,7 +207,12 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
       'text/plain',
     );
     expect(text.status, JSON.stringify(text.body)).toBe(201);
-    const listed = await waitForJob(t, text.body.id, (j) => j.selected === 2 && j.total === 2, 'two listed devices');
+    const listed = await waitForJob(
+      t,
+      text.body.id,
+      (j) => j.selected === 2 && j.total === 2,
+      'two listed devices',
+    );
     expect(listed.selected).toBe(2);
     await Promise.all([waitForTasks(d1!), waitForTasks(d2!)]);
 
@@ -214,7 +231,7 @@ describe.each(serverModes())('job kinds with $name', (mode) => {
     await f.bringOnline();
     const [d1, d2, d3] = f.devices as [SimDev, SimDev, SimDev];
     const job = await createJob(t, 'batch', { firmwareId: f.firmware.id, allowUnverified: true });
-    await Promise.all(f.devices.map((d) => waitForTasks(d)));
+    await Promise.all(f.devices.map((d) => waitForTold(t, job.id, d)));
     await d1.upgradeTo('2.0.0');
     await d2.fail('2.0.0');
     await d3.downloading(10, '2.0.0');

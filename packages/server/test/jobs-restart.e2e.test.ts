@@ -82,7 +82,7 @@ describe('a server killed mid-rollout', () => {
 
     // Mid-rollout: some devices done, some upgrading, some still queued.
     await eventually(async () => (await succeeded()) >= TOTAL / 4, 'a quarter of the fleet upgraded', 30_000);
-    expect(await child.kill9()).toBe("SIGKILL");
+    expect(await child.kill9()).toBe('SIGKILL');
     await eventually(async () => devices.every((d) => !d.connected), 'devices to lose the broker');
     const flashedBeforeRestart = devices.filter((d) => d.installs.length > 0).length;
     expect(flashedBeforeRestart).toBeLessThan(TOTAL);

@@ -10,6 +10,7 @@ import {
   settle,
   waitForJob,
   waitForTasks,
+  waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
 import type { SimDevice } from './sim-device.js';
@@ -114,7 +115,13 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     const job = await batch(f, { deviceTimeoutSeconds: 1 });
     await Promise.all([waitForTasks(silent), waitForTasks(slow)]);
     await slow.downloading(10, '2.0.0');
-    const timedOut = await waitForUpgrade(t, job.id, silent.name, (u) => u.state === 'timed_out', 'timed out');
+    const timedOut = await waitForUpgrade(
+      t,
+      job.id,
+      silent.name,
+      (u) => u.state === 'timed_out',
+      'timed out',
+    );
     expect(timedOut.errorCode).toBe('timeout');
     const done = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
     expect(done.counts.timed_out).toBe(2);
@@ -125,12 +132,19 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     await f.bringOnline();
     const [lucky, unlucky] = f.devices as [SimDevice, SimDevice];
     const job = await batch(f, { retries: { count: 1, delaySeconds: 0 } });
-    await Promise.all([waitForTasks(lucky), waitForTasks(unlucky)]);
+    await Promise.all([waitForTold(t, job.id, lucky), waitForTold(t, job.id, unlucky)]);
     await Promise.all([lucky.fail('2.0.0'), unlucky.fail('2.0.0')]);
     // Re-queued and told again, with attempt 2.
     await Promise.all([waitForTasks(lucky, 2), waitForTasks(unlucky, 2)]);
-    const retried = await waitForUpgrade(t, job.id, lucky.name, (u) => u.attempt === 2, 'second attempt');
-    expect(['notified', 'downloading']).toContain(retried.state);
+    for (const d of [lucky, unlucky]) {
+      await waitForUpgrade(
+        t,
+        job.id,
+        d.name,
+        (u) => u.attempt === 2 && u.state === 'notified',
+        'second attempt',
+      );
+    }
     await lucky.upgradeTo('2.0.0');
     await unlucky.fail('2.0.0');
     const done = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
@@ -145,7 +159,7 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     await f.bringOnline();
     const [a, b, c] = f.devices as [SimDevice, SimDevice, SimDevice];
     const job = await batch(f, { maxInFlight: 3, abort: { failurePercent: 50, minFinished: 3 } });
-    await Promise.all([a, b, c].map((d) => waitForTasks(d)));
+    await Promise.all([a, b, c].map((d) => waitForTold(t, job.id, d)));
     await a.fail('2.0.0');
     await b.fail('2.0.0');
     // Two of two finished failed, but fewer than minFinished have finished: still running.
@@ -164,38 +178,41 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     expect(settled.counts).toMatchObject({ failed: 3, cancelled: 2 });
   });
 
-  it.skipIf(!mode.available)('opens the next staged group only when the previous reaches its threshold', async () => {
-    const f = await fleet({ dialect: 'iothub', count: 12 });
-    await f.bringOnline();
-    const job = await batch(f, {
-      groups: [
-        { percent: 50, successThreshold: 100 },
-        { percent: 100, successThreshold: 100 },
-      ],
-    });
-    await waitForJob(t, job.id, (j) => j.selected === 12, 'all selected');
-    const upgrades = await jobUpgrades(t, job.id);
-    const inGroup = (g: number) =>
-      upgrades.filter((u) => u.groupIndex === g).map((u) => f.device(u.deviceName));
-    const [first, second] = [inGroup(0), inGroup(1)];
-    expect(first.length).toBeGreaterThan(0);
-    expect(second.length).toBeGreaterThan(0);
+  it.skipIf(!mode.available)(
+    'opens the next staged group only when the previous reaches its threshold',
+    async () => {
+      const f = await fleet({ dialect: 'iothub', count: 12 });
+      await f.bringOnline();
+      const job = await batch(f, {
+        groups: [
+          { percent: 50, successThreshold: 100 },
+          { percent: 100, successThreshold: 100 },
+        ],
+      });
+      await waitForJob(t, job.id, (j) => j.selected === 12, 'all selected');
+      const upgrades = await jobUpgrades(t, job.id);
+      const inGroup = (g: number) =>
+        upgrades.filter((u) => u.groupIndex === g).map((u) => f.device(u.deviceName));
+      const [first, second] = [inGroup(0), inGroup(1)];
+      expect(first.length).toBeGreaterThan(0);
+      expect(second.length).toBeGreaterThan(0);
 
-    await Promise.all(first.map((d) => waitForTasks(d)));
-    // All but one of the first group succeed: below the 100% threshold.
-    await Promise.all(first.slice(1).map((d) => d.upgradeTo('2.0.0')));
-    await waitForJob(t, job.id, (j) => j.counts.succeeded === first.length - 1, 'first group nearly done');
-    await settle(300);
-    expect(second.filter((d) => d.tasks.length > 0)).toHaveLength(0);
-    expect((await jobDetail(t, job.id)).currentGroup).toBe(0);
+      await Promise.all(first.map((d) => waitForTasks(d)));
+      // All but one of the first group succeed: below the 100% threshold.
+      await Promise.all(first.slice(1).map((d) => d.upgradeTo('2.0.0')));
+      await waitForJob(t, job.id, (j) => j.counts.succeeded === first.length - 1, 'first group nearly done');
+      await settle(300);
+      expect(second.filter((d) => d.tasks.length > 0)).toHaveLength(0);
+      expect((await jobDetail(t, job.id)).currentGroup).toBe(0);
 
-    await first[0]!.upgradeTo('2.0.0');
-    await Promise.all(second.map((d) => waitForTasks(d)));
-    expect((await jobDetail(t, job.id)).currentGroup).toBe(1);
-    await Promise.all(second.map((d) => d.upgradeTo('2.0.0')));
-    const done = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
-    expect(done.counts.succeeded).toBe(12);
-  });
+      await first[0]!.upgradeTo('2.0.0');
+      await Promise.all(second.map((d) => waitForTasks(d)));
+      expect((await jobDetail(t, job.id)).currentGroup).toBe(1);
+      await Promise.all(second.map((d) => d.upgradeTo('2.0.0')));
+      const done = await waitForJob(t, job.id, (j) => j.state === 'completed', 'completed');
+      expect(done.counts.succeeded).toBe(12);
+    },
+  );
 
   it.skipIf(!mode.available)('refuses invalid strategies with 400 and a clear message', async () => {
     const f = await fleet({ dialect: 'aliyun', count: 1 });
@@ -214,7 +231,10 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     await refuse({ startAt: Date.now() + 60_000, endAt: Date.now() + 30_000 }, /endAt must be after startAt/);
     await refuse({ retries: { count: 11 } }, /retries\.count must be between 0 and 10, got 11/);
     await refuse({ retries: { delaySeconds: -1 } }, /retries\.delaySeconds must be between/);
-    await refuse({ abort: { failurePercent: 150, minFinished: 1 } }, /abort\.failurePercent must be between 0 and 100/);
+    await refuse(
+      { abort: { failurePercent: 150, minFinished: 1 } },
+      /abort\.failurePercent must be between 0 and 100/,
+    );
     await refuse({ abort: { failurePercent: 10, minFinished: 0 } }, /abort\.minFinished must be at least 1/);
     await refuse(
       { groups: [{ percent: 50, successThreshold: 90 }] },
@@ -238,6 +258,8 @@ describe.each(serverModes())('rollout strategy with $name', (mode) => {
     });
     expect(r.status).toBe(400);
     expect(r.body.details.errors.length).toBeGreaterThanOrEqual(3);
-    expect((await t.api<{ total: number }>('GET', `/api/v1/jobs?productKey=${f.productKey}`)).body.total).toBe(0);
+    expect(
+      (await t.api<{ total: number }>('GET', `/api/v1/jobs?productKey=${f.productKey}`)).body.total,
+    ).toBe(0);
   });
 });

@@ -14,9 +14,9 @@ import {
   createJob,
   FAST_ENGINE,
   type Fleet,
+  type JobView,
   jobDetail,
   jobUpgrades,
-  type JobView,
 } from './jobs-fixture.js';
 
 const scaled = serverModes().find((m) => m.store === 'postgres' && m.broker === 'external')!;
@@ -122,13 +122,10 @@ describe.skipIf(!scaled.available)('two server instances sharing PostgreSQL and 
         `/api/v1/products/${f.productKey}/devices/${d.name}/upgrades`,
       );
       // Each move recorded once, though two instances saw each message.
-      expect(history.body[0]!.transitions.map((m) => `${m.toState}:${m.percent ?? ''}`)).toEqual([
-        'queued:',
-        'notified:',
-        'downloading:50',
-        'downloading:100',
-        'succeeded:100',
-      ]);
+      const moves = history.body[0]!.transitions.map((m) => `${m.toState}:${m.percent ?? ''}`);
+      expect(new Set(moves).size).toBe(moves.length);
+      expect(moves.filter((m) => m.startsWith('succeeded'))).toHaveLength(1);
+      expect(moves.slice(0, 2)).toEqual(['queued:', 'notified:']);
     }
   });
 });

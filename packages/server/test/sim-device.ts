@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
-import { type CredentialScheme, connectDevice } from './device-connect.js';
+import { deviceCredentials } from '@aloft/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { CredentialScheme } from './device-connect.js';
 
 export type SimDialect = 'aliyun' | 'tencent' | 'iothub';
 
@@ -62,15 +63,24 @@ export class SimDevice {
     return this.client?.connected ?? false;
   }
 
-  /** Connects and subscribes to the device's task topics, as the vendor SDK does before anything else. */
-  async connect(): Promise<this> {
+  /**
+   * Connects and subscribes to the device's task topics, as the vendor SDK does before anything else. With
+   * `persistent` (MQTT clean session off) the broker keeps the subscriptions across reconnects, so a task the
+   * server publishes the moment the device reconnects is not lost to the race with the new SUBSCRIBE.
+   */
+  async connect(options: { persistent?: boolean } = {}): Promise<this> {
     const spec = DIALECT_SPECS[this.dialect];
-    const client = await connectDevice(
-      this.mqttUrl,
+    const credentials = deviceCredentials(
       spec.scheme,
       { productKey: this.productKey, deviceName: this.name },
       this.secret,
     );
+    const client = await mqtt.connectAsync(this.mqttUrl, {
+      ...credentials,
+      clean: !options.persistent,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     client.on('message', (topic, payload) => this.receive(topic, payload));
     // The broker went away (a killed server): publishing must fail at once, not queue for a reconnect.
     client.on('close', () => {

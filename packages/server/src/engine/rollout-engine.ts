@@ -5,7 +5,7 @@ import { changeFor } from '../app/jobs/upgrade-changes.js';
 import type { DeviceMessenger } from '../app/ports/device-messenger.js';
 import type { DeviceRepository } from '../app/ports/device-repository.js';
 import type { DownloadUrls } from '../app/ports/download-urls.js';
-import type { FirmwareRepository } from '../app/ports/firmware-repository.js';
+import type { Firmware, FirmwareRepository } from '../app/ports/firmware-repository.js';
 import type {
   Job,
   JobRepository,
@@ -199,30 +199,33 @@ export class RolloutEngine {
 
   private async dispatch(job: Job, group: number, counts: UpgradeCounts, now: number): Promise<void> {
     if ((counts.queued ?? 0) === 0) return;
+    // Read before the claim: the devices are told inside the claiming transaction, which must not query.
+    const firmware = await this.deps.firmware.get(job.firmwareId);
+    if (!firmware) return;
     const { maxPerMinute, maxInFlight } = job.strategy;
     // The rate limits are applied inside the claim, where they are counted atomically with it.
-    const claimed = await this.deps.upgrades.claimForDispatch(job.id, group, DISPATCH_PER_TICK, now, {
-      maxPerMinute,
-      maxInFlight,
-    });
-    await this.pushTasks(claimed, now);
+    await this.deps.upgrades.claimForDispatch(
+      job.id,
+      group,
+      DISPATCH_PER_TICK,
+      now,
+      { maxPerMinute, maxInFlight },
+      (claimed) => this.pushTasks(claimed, firmware, now),
+    );
   }
 
   /** Publishes tasks, each with a freshly signed URL. A failed publish is retried by re-push or timeout. */
-  async pushTasks(claimed: readonly UpgradeWithDevice[], now: number): Promise<void> {
-    if (!claimed.length) return;
-    const firmwareIds = [...new Set(claimed.map((u) => u.firmwareId))];
-    const firmware = new Map(
-      await Promise.all(firmwareIds.map(async (id) => [id, await this.deps.firmware.get(id)] as const)),
-    );
+  private async pushTasks(
+    claimed: readonly UpgradeWithDevice[],
+    firmware: Firmware,
+    now: number,
+  ): Promise<void> {
     await Promise.all(
       claimed.map(async (upgrade) => {
-        const pkg = firmware.get(upgrade.firmwareId);
-        if (!pkg) return;
         try {
           await this.deps.messenger.pushTask(
             { productKey: upgrade.productKey, deviceName: upgrade.deviceName, dialect: upgrade.dialect },
-            buildTask(pkg, this.deps.urls, now),
+            buildTask(firmware, this.deps.urls, now),
           );
         } catch (error) {
           this.deps.logger.warn({ err: error, upgrade: upgrade.id }, 'task publish failed');

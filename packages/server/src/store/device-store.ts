@@ -242,23 +242,29 @@ export class DeviceStore implements DeviceRepository {
     refs: readonly { productKey: string; deviceName: string }[],
   ): Promise<Map<string, ResolvedDevice>> {
     const resolved = new Map<string, ResolvedDevice>();
-    const unique = [...new Map(refs.map((r) => [`${r.productKey}/${r.deviceName}`, r])).values()];
-    for (const batch of chunked(unique, 300)) {
-      const rows = await this.db
-        .selectFrom('devices')
-        .innerJoin('products', 'products.key', 'devices.product_key')
-        .select(['devices.id', 'devices.product_key', 'devices.name', 'products.dialect'])
-        .where((eb) =>
-          eb.or(
-            batch.map((r) => eb.and({ 'devices.product_key': r.productKey, 'devices.name': r.deviceName })),
-          ),
-        )
-        .execute();
-      for (const row of rows) {
-        resolved.set(`${row.product_key}/${row.name}`, {
-          id: Number(row.id),
-          dialect: row.dialect as Dialect,
-        });
+    // One `product_key = ? AND name IN (…)` per product: PostgreSQL planned the former OR of 300 (key, name) pairs
+    // in ~4 ms and the whole lookup took 25–45 ms per 400-message batch, against 6–11 ms now (bench/ingest.ts).
+    const namesByProduct = new Map<string, Set<string>>();
+    for (const r of refs) {
+      const names = namesByProduct.get(r.productKey) ?? new Set<string>();
+      names.add(r.deviceName);
+      namesByProduct.set(r.productKey, names);
+    }
+    for (const [productKey, names] of namesByProduct) {
+      for (const batch of chunked([...names], 500)) {
+        const rows = await this.db
+          .selectFrom('devices')
+          .innerJoin('products', 'products.key', 'devices.product_key')
+          .select(['devices.id', 'devices.product_key', 'devices.name', 'products.dialect'])
+          .where('devices.product_key', '=', productKey)
+          .where('devices.name', 'in', batch)
+          .execute();
+        for (const row of rows) {
+          resolved.set(`${row.product_key}/${row.name}`, {
+            id: Number(row.id),
+            dialect: row.dialect as Dialect,
+          });
+        }
       }
     }
     return resolved;

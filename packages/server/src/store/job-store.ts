@@ -120,8 +120,24 @@ export class JobStore implements JobRepository {
     const rows = await this.db
       .selectFrom('jobs')
       .selectAll()
-      // Paused jobs too: devices told before the pause still time out, fail, retry and finish.
-      .where('state', 'in', ['scheduled', 'running', 'paused'])
+      .where((eb) =>
+        eb.or([
+          // Paused jobs too: devices told before the pause still time out, fail, retry and finish.
+          eb('state', 'in', ['scheduled', 'running', 'paused']),
+          // Stopped jobs whose upgrades were not all cancelled yet (the server stopped in between).
+          eb.and([
+            eb('state', 'in', ['cancelled', 'aborted']),
+            eb.exists(
+              eb
+                .selectFrom('upgrades')
+                .select('upgrades.id')
+                .whereRef('upgrades.job_id', '=', 'jobs.id')
+                // By state, not `active`: the (job_id, state) index answers it without reading the job's rows.
+                .where('upgrades.state', 'in', ['queued', 'notified', 'downloading', 'installing']),
+            ),
+          ]),
+        ]),
+      )
       .orderBy('id')
       .execute();
     return rows.map(toJob);

@@ -218,9 +218,10 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
     limit: number,
     now: number,
     limits?: Pick<RolloutStrategy, 'maxPerMinute' | 'maxInFlight'>,
+    deliver?: (claimed: UpgradeWithDevice[]) => Promise<void>,
   ): Promise<UpgradeWithDevice[]> {
     if (limit <= 0) return [];
-    const ids = await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const budget = limits ? Math.min(limit, await this.budgetOf(trx, jobId, now, limits)) : limit;
       if (budget <= 0) return [];
       let select = trx
@@ -235,15 +236,15 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
         .limit(budget);
       // Two instances claiming at once each get different rows: locked ones are skipped, not waited for.
       if (this.dialect === 'postgres') select = select.forUpdate(['upgrades']).skipLocked();
-      const claimed = await select.execute();
-      if (!claimed.length) return [];
+      const candidates = await select.execute();
+      if (!candidates.length) return [];
       const updated = await trx
         .updateTable('upgrades')
         .set({ state: 'notified', notified_at: now, last_activity_at: now })
         .where(
           'id',
           'in',
-          claimed.map((c) => Number(c.id)),
+          candidates.map((c) => Number(c.id)),
         )
         .where('state', '=', 'queued')
         .returning(['id', 'device_id'])
@@ -263,9 +264,14 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
           )
           .execute();
       }
-      return updated.map((u) => Number(u.id));
+      const claimed = await this.withDevices(
+        updated.map((u) => Number(u.id)),
+        trx,
+      );
+      // Told before the commit: a server that dies in between leaves them queued, to be told again.
+      if (deliver && claimed.length) await deliver(claimed);
+      return claimed;
     });
-    return this.withDevices(ids);
   }
 
   /**

@@ -36,12 +36,30 @@ const WINDOW_MS = 5 * 60_000;
 
 /** What operators watch: counts per state and tab, success rate, throughput, ETA, and the devices behind each tab. */
 export class JobMonitor {
+  /** Details being computed, per job: see `detail`. */
+  private readonly computing = new Map<number, Promise<JobDetail>>();
+
   constructor(
     private readonly upgrades: UpgradeRepository,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Requests for a job's detail that arrive while one is being computed share its result. The per-state counts read
+   * every upgrade of the job (17–48 ms at 100,000 devices here): ten consoles polling one big rollout otherwise queue
+   * behind each other (p99 460 ms at 10 concurrent requests, bench/api.ts). Nothing is kept once it is answered.
+   */
   async detail(job: Job): Promise<JobDetail> {
+    let pending = this.computing.get(job.id);
+    if (!pending) {
+      pending = this.compute(job).finally(() => this.computing.delete(job.id));
+      this.computing.set(job.id, pending);
+    }
+    // The job row as this request read it; only the counting is shared.
+    return { ...(await pending), ...job };
+  }
+
+  private async compute(job: Job): Promise<JobDetail> {
     const now = this.clock();
     const raw: UpgradeCounts = await this.upgrades.counts(job.id);
     const counts = Object.fromEntries(UPGRADE_STATES.map((s) => [s, raw[s] ?? 0])) as Record<

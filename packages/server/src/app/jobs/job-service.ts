@@ -183,7 +183,7 @@ export class JobService {
   /** Cancels the job and every upgrade of it not finished yet. */
   async cancel(id: number): Promise<Job> {
     const job = await this.steer(id, 'cancel');
-    await this.deps.cancelActive(job, this.deps.clock(), 'job cancelled');
+    // Should the server stop halfway, the engine finishes this from the job's state (RolloutEngine.finishStopping).
     if (job.kind === 'verify') {
       await this.deps.firmware.setVerifyState(
         job.firmwareId,
@@ -192,42 +192,47 @@ export class JobService {
         `verify job ${id} cancelled`,
       );
     }
+    await this.deps.cancelActive(job, this.deps.clock(), 'job cancelled');
     return job;
   }
 
   private async steer(id: number, event: JobEvent): Promise<Job> {
-    const job = await this.get(id);
-    const result = transitionJob(job.state, event);
-    if (result.outcome === 'refused') throw aloftError('JOB_TRANSITION', id, event, job.state);
-    if (result.outcome === 'applied') {
+    // The engine moves jobs too (start, complete, abort): on a lost compare-and-set, decide again on a fresh read.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const job = await this.get(id);
+      const result = transitionJob(job.state, event);
+      if (result.outcome === 'refused') throw aloftError('JOB_TRANSITION', id, event, job.state);
+      if (result.outcome === 'ignored') return job;
       const now = this.deps.clock();
-      const terminal = result.state === 'cancelled';
-      if (
-        !(await this.deps.jobs.moveState(id, [job.state], result.state, terminal ? { finishedAt: now } : {}))
-      ) {
-        throw aloftError('JOB_TRANSITION', id, event, (await this.get(id)).state);
+      const patch = result.state === 'cancelled' ? { finishedAt: now } : {};
+      if (await this.deps.jobs.moveState(id, [job.state], result.state, patch)) {
+        if (event === 'resume') this.deps.kick();
+        return this.get(id);
       }
-      if (event === 'resume') this.deps.kick();
     }
-    return this.get(id);
+    throw aloftError('JOB_TRANSITION', id, event, (await this.get(id)).state);
   }
 
   /** Cancels one device's upgrade. */
   async cancelUpgrade(upgradeId: number): Promise<void> {
-    const upgrade = await this.deps.upgrades.get(upgradeId);
-    if (!upgrade) throw aloftError('UPGRADE_NOT_FOUND', upgradeId);
-    if (!isActiveUpgradeState(upgrade.state)) {
-      throw new AloftError('JOB_INVALID', [`upgrade ${upgradeId} is already ${upgrade.state}`]);
+    // Compare-and-set against a device or an instance moving it meanwhile: read again and retry, as the
+    // cancel is allowed from every active state.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const upgrade = await this.deps.upgrades.get(upgradeId);
+      if (!upgrade) throw aloftError('UPGRADE_NOT_FOUND', upgradeId);
+      if (!isActiveUpgradeState(upgrade.state)) {
+        throw new AloftError('JOB_INVALID', [`upgrade ${upgradeId} is already ${upgrade.state}`]);
+      }
+      const job = await this.get(upgrade.jobId);
+      const now = this.deps.clock();
+      const change = changeFor(upgrade, job, { type: 'cancelled' }, now);
+      if (
+        change &&
+        (await this.deps.upgrades.apply(upgradeId, { ...change, message: 'cancelled by operator' }, now))
+      )
+        return;
     }
-    const job = await this.get(upgrade.jobId);
-    const now = this.deps.clock();
-    const change = changeFor(upgrade, job, { type: 'cancelled' }, now);
-    if (
-      !change ||
-      !(await this.deps.upgrades.apply(upgradeId, { ...change, message: 'cancelled by operator' }, now))
-    ) {
-      throw new AloftError('JOB_INVALID', [`upgrade ${upgradeId} changed meanwhile; try again`]);
-    }
+    throw new AloftError('JOB_INVALID', [`upgrade ${upgradeId} keeps changing; try again`]);
   }
 
   /** A device's upgrade status for one module: its latest upgrade (if any) and its current version. */

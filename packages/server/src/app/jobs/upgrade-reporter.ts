@@ -121,7 +121,10 @@ export class UpgradeReporter implements DeviceEventSink {
       if (!fresh) return false;
       Object.assign(upgrade, fresh);
     }
-    this.deps.logger.warn({ upgrade: upgrade.id, event: event.type }, 'upgrade kept changing; event not applied');
+    this.deps.logger.warn(
+      { upgrade: upgrade.id, event: event.type },
+      'upgrade kept changing; event not applied',
+    );
     return false;
   }
 

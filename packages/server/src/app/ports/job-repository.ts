@@ -72,7 +72,10 @@ export interface JobRepository {
   ): Promise<boolean>;
   /** Compare-and-set of the staged group the job may dispatch. */
   advanceGroup(id: number, from: number, to: number): Promise<boolean>;
-  /** Jobs the engine must look at: running and paused ones, and scheduled ones whose start time has come. */
+  /**
+   * Jobs the engine must look at: scheduled, running and paused ones, and cancelled or aborted ones whose
+   * upgrades are not all cancelled yet.
+   */
   workable(now: number): Promise<Job[]>;
   unfinishedUsingFirmware(firmwareId: number): Promise<number[]>;
 }
@@ -188,7 +191,9 @@ export interface UpgradeRepository {
    * Claims up to `limit` queued upgrades of online devices in groups ≤ `maxGroup` and marks them notified. With
    * `limits`, the job's devices in flight and dispatched in the last minute are counted in the claiming
    * transaction with the job locked, and the claim stays within them: instances claiming at once cannot together
-   * exceed a limit.
+   * exceed a limit. `deliver` tells the devices inside that transaction, before it commits, so a server that dies
+   * in between leaves them queued (told again later: at least once) instead of notified but never told. It must
+   * not use the database (on SQLite the transaction holds the only connection).
    */
   claimForDispatch(
     jobId: number,
@@ -196,6 +201,7 @@ export interface UpgradeRepository {
     limit: number,
     now: number,
     limits?: Pick<RolloutStrategy, 'maxPerMinute' | 'maxInFlight'>,
+    deliver?: (claimed: UpgradeWithDevice[]) => Promise<void>,
   ): Promise<UpgradeWithDevice[]>;
   counts(jobId: number): Promise<UpgradeCounts>;
   countsInGroup(jobId: number, group: number): Promise<UpgradeCounts>;

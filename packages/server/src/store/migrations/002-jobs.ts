@@ -51,10 +51,13 @@ export async function up(db: Kysely<unknown>, { idColumn }: MigrationContext): P
     .addColumn('finished_at', 'bigint')
     .addColumn('retry_at', 'bigint')
     .execute();
+  // finished_at before group_index: the job detail's "succeeded in the last 5 minutes" is then a range of this index
+  // (31–40 ms at 100,000 devices without it, bench/api.ts); queued and in-flight rows have no finished_at, so the
+  // dispatch and group queries find their (job, state) ranges as before.
   await db.schema
     .createIndex('upgrades_job_state')
     .on('upgrades')
-    .columns(['job_id', 'state', 'group_index'])
+    .columns(['job_id', 'state', 'finished_at', 'group_index'])
     .execute();
   await db.schema
     .createIndex('upgrades_job_device')

@@ -27,6 +27,15 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
 }
 
+/**
+ * Messages aedes' bus (mqemitter) keeps in flight before queueing the rest; aedes' default is 100. A delivery to a
+ * device's socket holds its slot until written, so with 100 a burst of acks to devices queued every other message
+ * behind them, and that queue (an array shifted once per message) took a quarter of the ingest's CPU
+ * (bench/ingest.ts: 105–138 µs of server CPU per message with 100, 64–76 µs with 10,000). A slot is a packet
+ * already in memory; it also takes far more slow devices to stall delivery for everyone (see aedes' `drainTimeout`).
+ */
+const BUS_CONCURRENCY = 10_000;
+
 /** MQTT CONNACK return code 5 (3.1.1) "not authorized"; 4 is "bad user name or password". */
 const BAD_CREDENTIALS = 4;
 
@@ -62,6 +71,7 @@ export class EmbeddedBroker implements BrokerLink {
     let broker: EmbeddedBroker | undefined;
     const sessions = new WeakMap<Client, Session>();
     const aedes = await Aedes.createBroker({
+      concurrency: BUS_CONCURRENCY,
       authenticate: (client, username, password, done) => {
         const refuse = (reason: string, device?: DeviceRef) => {
           metrics.refused(reason);
@@ -107,6 +117,21 @@ export class EmbeddedBroker implements BrokerLink {
         done(null, null);
       },
     });
+    // mqemitter hands a queued message on by recursing into the next one when every subscriber answered
+    // synchronously, or when there is none — as for the `$SYS/<id>/disconnect/clients` notice of every disconnect.
+    // Once BUS_CONCURRENCY messages are in flight the rest queue, and a burst of those (3,000 devices dropping at once
+    // while acks were being delivered, bench/ingest.ts, with aedes' default of 100) overflowed the stack and killed
+    // the server. A subscriber to everything that answers on the next tick while messages are queued turns that
+    // recursion into a loop; with nothing queued it answers at once, so nothing piles up behind it.
+    // aedes keeps its mqemitter as `mq` without typing it; `length` is the number of messages queued.
+    const bus = (aedes as unknown as { mq: { length: number } }).mq;
+    await new Promise<void>((resolve) =>
+      aedes.subscribe(
+        '#',
+        (_packet, callback) => (bus.length > 0 ? process.nextTick(callback) : callback()),
+        resolve,
+      ),
+    );
     const server = createServer(aedes.handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -148,10 +173,7 @@ export class EmbeddedBroker implements BrokerLink {
               packet.topic,
               Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
             );
-            // Not synchronously: once more than aedes' 100 messages are in flight, mqemitter queues the rest and a
-            // synchronous callback delivers the whole queue recursively, overflowing the stack under a burst
-            // (bench/ingest.ts crashed the server with "Maximum call stack size exceeded").
-            process.nextTick(callback);
+            callback();
           },
           resolve,
         ),

@@ -1,0 +1,109 @@
+import type { UpgradeTask } from '@aloft/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../store/database.js';
+import { FirmwareStore } from '../../store/firmware-store.js';
+import { JobStore } from '../../store/job-store.js';
+import { ProductStore } from '../../store/product-store.js';
+import { type EventFixture, seedEventFixture } from '../../store/testing/upgrade-event-fixture.js';
+import { UpgradeStore } from '../../store/upgrade-store.js';
+import { type StoreFactory, storeFactories } from '../../testing/test-stores.js';
+import type { UpgradeRepository } from '../ports/job-repository.js';
+import { silentLogger } from '../ports/logger.js';
+import { UpgradeReporter } from './upgrade-reporter.js';
+
+const NOW = 1_700_000_000_000;
+
+describe.each(storeFactories())('upgrade reporter on $name', (factory: StoreFactory) => {
+  let store: Store & { drop(): Promise<void> };
+  let upgrades: UpgradeStore;
+  let fx: EventFixture;
+  let upgradeId: number;
+  let pushes: UpgradeTask[];
+
+  const reporter = (repository: UpgradeRepository = upgrades) =>
+    new UpgradeReporter({
+      jobs: new JobStore(store.db),
+      upgrades: repository,
+      firmware: new FirmwareStore(store.db),
+      products: new ProductStore(store.db),
+      messenger: {
+        pushTask: async (_device, task) => {
+          pushes.push(task);
+        },
+        replyTask: async () => {},
+      },
+      urls: { urlFor: (_firmware, now) => `https://cdn.example/fw.bin?at=${now}` },
+      logger: silentLogger,
+      clock: () => NOW,
+    });
+  const version = (v: string, at = NOW + 10) =>
+    ({ kind: 'version', deviceId: fx.deviceIds[0]!, module: 'default', version: v, at }) as const;
+  /** Moves the upgrade as another writer would, with compare-and-set on what it read. */
+  const move = async (state: 'notified' | 'downloading', percent: number | null, at: number) => {
+    const current = (await upgrades.get(upgradeId))!;
+    expect(
+      await upgrades.apply(
+        upgradeId,
+        {
+          expect: { state: current.state, phase: current.phase, percent: current.percent },
+          state,
+          phase: percent === null ? null : 'downloading',
+          percent,
+        },
+        at,
+      ),
+    ).toBe(true);
+  };
+
+  beforeEach(async () => {
+    if (!factory.available) return;
+    store = await factory.open();
+    upgrades = new UpgradeStore(store.db, store.dialect);
+    fx = await seedEventFixture(store.db, { devices: 1, jobs: 1 });
+    const strategy = { deviceTimeoutSeconds: 3600, retries: { count: 0, delaySeconds: 60 } };
+    await store.db
+      .updateTable('jobs')
+      .set({ strategy: JSON.stringify(strategy) })
+      .execute();
+    upgradeId = await fx.addUpgrade(fx.jobIds[0]!, fx.deviceIds[0]!);
+    pushes = [];
+    await move('notified', null, NOW);
+  });
+  afterEach(async () => {
+    if (factory.available) await store.drop();
+  });
+
+  it.skipIf(!factory.available)(
+    'applies a success although another writer moved the upgrade after it was read',
+    async () => {
+      await move('downloading', 50, NOW + 1);
+      // Another instance applies the device's 100% between this batch's read and its write.
+      const racing: UpgradeRepository = Object.create(upgrades, {
+        activeForDevices: {
+          value: async (ids: readonly number[]) => {
+            const read = await upgrades.activeForDevices(ids);
+            await move('downloading', 100, NOW + 2);
+            return read;
+          },
+        },
+      });
+      await reporter(racing).handle([version('2.0')]);
+      expect((await upgrades.get(upgradeId))?.state).toBe('succeeded');
+      // A lost compare-and-set is not "still on the old version": nothing is re-pushed.
+      expect(pushes).toHaveLength(0);
+    },
+  );
+
+  it.skipIf(!factory.available)(
+    'takes the first version of a device never heard of before as its source, not as a failure',
+    async () => {
+      await reporter().handle([version('1.0')]);
+      const upgrade = await upgrades.get(upgradeId);
+      expect(upgrade).toMatchObject({ state: 'notified', sourceVersion: '1.0' });
+      // Still on the old version while told: told again.
+      expect(pushes).toHaveLength(1);
+      await reporter().handle([version('1.5', NOW + 20)]);
+      expect(await upgrades.get(upgradeId)).toMatchObject({ state: 'failed', errorCode: 'other' });
+    },
+  );
+});
