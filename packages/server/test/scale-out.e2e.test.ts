@@ -76,8 +76,9 @@ describe.skipIf(!scaled.available)('two server instances on Mosquitto + PostgreS
     }, 'every report in the shared database');
     expect(distribution.every((v) => v.devices === 1)).toBe(true);
     const [fromA, fromB] = [await versionMessages(a), await versionMessages(b)];
-    // A shared subscription hands each message to one member of the group.
-    expect(fromA + fromB).toBe(DEVICES);
+    // A shared subscription hands each message to one member of the group (QoS 1 allows a rare redelivery).
+    expect(fromA + fromB).toBeGreaterThanOrEqual(DEVICES);
+    expect(fromA + fromB).toBeLessThan(DEVICES * 1.5);
     expect(fromA).toBeGreaterThan(0);
     expect(fromB).toBeGreaterThan(0);
   });

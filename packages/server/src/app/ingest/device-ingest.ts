@@ -31,6 +31,7 @@ export class DeviceIngest {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Devices whose messages refreshed their presence in the current window. */
 
   constructor(private readonly options: DeviceIngestOptions) {}
 
@@ -121,6 +122,7 @@ export class DeviceIngest {
       logger.error({ err: error, size: batch.length }, 'ingest batch failed');
     }
   }
+
 }
 
 function toEvent(

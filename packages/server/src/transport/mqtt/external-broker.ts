@@ -41,8 +41,9 @@ export class ExternalBroker implements BrokerLink {
       clientId: options.clientId,
       ...(options.username !== undefined ? { username: options.username } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
-      // A persistent session keeps QoS 1 device messages queued at the broker while this instance restarts.
-      clean: false,
+      // Clean session: the client id is new on every start, so a persistent session could never be resumed and would
+      // only pile up at the broker. While one instance restarts, the others in the share group take its traffic.
+      clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
     });
