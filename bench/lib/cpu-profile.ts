@@ -44,7 +44,8 @@ function summarize(profile: CpuProfile, top = 20): ProfileSummary {
   for (let i = 0; i < samples.length; i++) {
     const frame = byNode.get(samples[i]!);
     const ms = (deltas[i] ?? 0) / 1000;
-    if (!frame) continue;
+    // The inspector's own `dispatch` (starting the profiler) is on the stack for the first samples: not Aloft's work.
+    if (!frame || (frame.functionName === 'dispatch' && !frame.url)) continue;
     total += ms;
     const where = location(frame.url);
     const name = `${frame.functionName || '(anonymous)'} ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;

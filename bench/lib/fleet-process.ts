@@ -68,7 +68,8 @@ serve({
 
   prepare(workload: Workload) {
     window = workload.window;
-    prepared = connected.map(({ device, client }) => {
+    const taking = workload.kind === 'upgrade' ? connected.filter((c) => c.device.upgrading) : connected;
+    prepared = taking.map(({ device, client }) => {
       const codec = codecFor(device.dialect);
       const ref = { productKey: device.productKey, deviceName: device.deviceName };
       const version = (v: string) =>

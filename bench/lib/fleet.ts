@@ -7,6 +7,8 @@ export interface FleetDevice {
   productKey: string;
   deviceName: string;
   module: string;
+  /** Takes part in the `upgrade` workload (a rollout has some of the fleet in flight, not all of it). */
+  upgrading?: boolean;
 }
 
 export interface ConnectArgs {
@@ -23,8 +25,8 @@ export interface ConnectArgs {
 /**
  * What each device publishes, byte for byte as its vendor SDK would (the protocol package's device-side encoders):
  * - `report`: `count` version reports, versions `<tag>.1` … `<tag>.<count>` (no upgrade is active: telemetry path);
- * - `upgrade`: `count` download-progress reports rising to 100 %, then the version `<tag>` (every message moves
- *   the device's upgrade: the state machine path).
+ * - `upgrade`: devices marked `upgrading` send `count` download-progress reports rising to 100 %, then the version
+ *   `<tag>` (every message moves the device's upgrade: the state machine path).
  */
 export interface Workload {
   kind: 'report' | 'upgrade';

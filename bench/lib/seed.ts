@@ -101,39 +101,49 @@ export interface JobSeed {
 /**
  * A running batch job that has already enrolled its devices (enrolled_until set), with a strategy that neither times
  * out, retries nor aborts during a benchmark: the engine ticks over it as over any running job, and changes nothing.
+ * The job and its upgrades are one transaction: a running job seen without its upgrades would be completed by the
+ * engine's next tick.
  */
-export async function seedRunningJob(db: Kysely<Database>, job: JobSeed): Promise<number> {
+export async function seedRunningJob(
+  db: Kysely<Database>,
+  job: JobSeed,
+  upgrades: (jobId: number) => Insertable<UpgradeTable>[],
+): Promise<number> {
   const now = Date.now();
-  const row = await db
-    .insertInto('jobs')
-    .values({
-      kind: 'batch',
-      product_key: job.productKey,
-      firmware_id: job.firmwareId,
-      module: job.module,
-      target_version: job.targetVersion,
-      state: 'running',
-      name: `bench ${job.targetVersion}`,
-      targets: '{}',
-      source_versions: '[]',
-      strategy: JSON.stringify({ deviceTimeoutSeconds: 86_400, retries: { count: 0, delaySeconds: 60 } }),
-      dynamic: 0,
-      allow_unverified: 0,
-      supersede: 0,
-      parent_job_id: null,
-      current_group: 0,
-      selected: job.selected,
-      skipped: 0,
-      conflicts: 0,
-      reason: null,
-      enrolled_until: now,
-      created_at: job.startedAt,
-      started_at: job.startedAt,
-      finished_at: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return Number(row.id);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('jobs')
+      .values({
+        kind: 'batch',
+        product_key: job.productKey,
+        firmware_id: job.firmwareId,
+        module: job.module,
+        target_version: job.targetVersion,
+        state: 'running',
+        name: `bench ${job.targetVersion}`,
+        targets: '{}',
+        source_versions: '[]',
+        strategy: JSON.stringify({ deviceTimeoutSeconds: 86_400, retries: { count: 0, delaySeconds: 60 } }),
+        dynamic: 0,
+        allow_unverified: 0,
+        supersede: 0,
+        parent_job_id: null,
+        current_group: 0,
+        selected: job.selected,
+        skipped: 0,
+        conflicts: 0,
+        reason: null,
+        enrolled_until: now,
+        created_at: job.startedAt,
+        started_at: job.startedAt,
+        finished_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const jobId = Number(row.id);
+    await seedUpgrades(trx, upgrades(jobId));
+    return jobId;
+  });
 }
 
 export async function seedUpgrades(
@@ -155,12 +165,14 @@ async function insertChunked<T extends 'upgrades' | 'device_versions'>(
   table: T,
   rows: readonly Insertable<Database[T]>[],
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const insert = async (trx: Kysely<Database>) => {
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       await trx
         .insertInto(table)
         .values(rows.slice(i, i + ROWS_PER_INSERT) as Insertable<Database[T]>[])
         .execute();
     }
-  });
+  };
+  if (db.isTransaction) await insert(db);
+  else await db.transaction().execute(insert);
 }

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { dropSchema } from '../../packages/server/src/testing/test-server.js';
 
-/** The scaled-mode services, from the same env vars the test suites use, defaulting to this machine's. */
+/** PostgreSQL for scaled mode, from the env var the test suites use, defaulting to this machine's. */
 export const POSTGRES_URL = process.env.ALOFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const MQTT_URL = process.env.ALOFT_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
 /** True when something accepts TCP connections at the URL's host and port. */
 export function reachable(url: string, defaultPort: number): Promise<boolean> {

@@ -6,7 +6,8 @@ import { catalogue, type ErrorDefinition } from './errors.js';
  */
 export function renderErrorsDoc(): string {
   const rows = Object.values(catalogue as Record<string, ErrorDefinition>).map(
-    (e) => `| \`${e.code}\` | ${e.status} | ${e.template.replace(/%s/g, '…').replace(/\|/g, '\\|')} | ${e.deviceCode ?? ''} |`,
+    (e) =>
+      `| \`${e.code}\` | ${e.status} | ${e.template.replace(/%s/g, '…').replace(/\|/g, '\\|')} | ${e.deviceCode ?? ''} |`,
   );
   return [
     '# Error codes',

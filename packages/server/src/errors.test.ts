@@ -8,8 +8,8 @@ import {
   FirmwareTooLargeError,
   FirmwareUploadIncompleteError,
 } from './blobs/blob-errors.js';
-import { renderErrorsDoc } from './errors-doc.js';
 import { AloftError, catalogue } from './errors.js';
+import { renderErrorsDoc } from './errors-doc.js';
 
 describe('error catalogue', () => {
   it('matches docs/errors.md (run `npm run docs:errors` after changing it)', () => {

@@ -31,7 +31,6 @@ export class DeviceIngest {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
-  /** Devices whose messages refreshed their presence in the current window. */
 
   constructor(private readonly options: DeviceIngestOptions) {}
 
@@ -122,7 +121,6 @@ export class DeviceIngest {
       logger.error({ err: error, size: batch.length }, 'ingest batch failed');
     }
   }
-
 }
 
 function toEvent(

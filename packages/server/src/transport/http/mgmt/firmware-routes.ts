@@ -212,7 +212,8 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: {
         tags: ['firmware'],
         summary: 'A signed device download URL',
-        description: 'The URL a device would receive in a task now (signed, expiring), for checks and external tools.',
+        description:
+          'The URL a device would receive in a task now (signed, expiring), for checks and external tools.',
         params: IdParams,
         response: { 200: Type.Object({ url: Type.String() }), ...errorResponses },
       },
