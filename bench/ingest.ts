@@ -198,6 +198,8 @@ function report(
         met: raw > 0 && processed / raw >= 0.5,
         cpuMicrosPerMessageRaw: round(leastCpu('raw')),
         cpuMicrosPerMessageServer: round(leastCpu('server')),
+        // What the ratio would be if this process's CPU were all that limited both (the steadier figure here).
+        cpuRatio: round(leastCpu('raw') / leastCpu('server'), 3),
       });
     }
   }
@@ -211,6 +213,7 @@ function report(
       'processed / raw',
       'target met',
       'CPU µs/msg raw → server',
+      'CPU ratio',
     ],
     summary.map((s) => [
       labels[s.mode],
@@ -220,6 +223,7 @@ function report(
       s.ratio === null ? undefined : `${round(s.ratio * 100)} %`,
       s.met ? 'yes' : 'NO',
       `${s.cpuMicrosPerMessageRaw} → ${s.cpuMicrosPerMessageServer}`,
+      `${round(s.cpuRatio * 100)} %`,
     ]),
   );
   if (broker.brokerConfig) console.log(`Scaled mode's Mosquitto config:\n${broker.brokerConfig}\n`);

@@ -96,7 +96,10 @@ export async function timeQuery(db: Kysely<Database>, query: CompiledQuery, runs
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
-/** What autovacuum does to a freshly loaded table within a minute: visibility map and planner statistics. */
-export async function vacuumAnalyze(db: Kysely<Database>): Promise<void> {
-  await sql`VACUUM ANALYZE`.execute(db);
+/**
+ * What a running deployment's database has done to freshly loaded tables by the time anyone looks: PostgreSQL's
+ * autovacuum (visibility map, statistics; within a minute), the server's hourly `PRAGMA optimize` on SQLite.
+ */
+export async function maintain(db: Kysely<Database>, dialect: StoreDialect): Promise<void> {
+  await (dialect === 'postgres' ? sql`VACUUM ANALYZE` : sql`PRAGMA optimize`).execute(db);
 }

@@ -155,10 +155,14 @@ export class RolloutEngine {
    * cancelling its upgrades (two writes), which would leave those devices blocked for every other job. Finish it.
    */
   private async finishStopping(job: Job, now: number): Promise<void> {
-    await this.cancelActive(job, now, `job ${job.state}`);
-    if (job.kind === 'verify' && job.state === 'cancelled') {
-      // "verifying" is this cancelled job's unless another job uses the package now (e.g. a new verify job).
-      if ((await this.deps.jobs.unfinishedUsingFirmware(job.firmwareId)).length > 0) return;
+    // The package first: this pass only runs while upgrades are still active, so after they are cancelled a crash
+    // would leave the package "verifying" with nothing left to notice it.
+    // "verifying" is this cancelled job's unless another job uses the package now (e.g. a new verify job).
+    if (
+      job.kind === 'verify' &&
+      job.state === 'cancelled' &&
+      (await this.deps.jobs.unfinishedUsingFirmware(job.firmwareId)).length === 0
+    ) {
       await this.deps.firmware.setVerifyState(
         job.firmwareId,
         ['verifying'],
@@ -166,6 +170,7 @@ export class RolloutEngine {
         `verify job ${job.id} cancelled`,
       );
     }
+    await this.cancelActive(job, now, `job ${job.state}`);
   }
 
   /** Cancels every active upgrade of a job (cancel, abort). Runs until none is left. */
