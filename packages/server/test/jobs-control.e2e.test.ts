@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverModes, startTestServer, type TestServer } from '../src/testing/test-server.js';
+import type { FleetOptions } from './jobs-fixture.js';
 import {
   createFleet,
   createJob,
@@ -14,27 +15,18 @@ import {
   waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
+import { useJobsServer } from './jobs-harness.js';
 import type { SimDevice } from './sim-device.js';
 
 describe.each(serverModes())('steering jobs with $name', (mode) => {
+  const harness = useJobsServer(mode);
+  const fleet = (options: FleetOptions) => harness.fleet(options);
   let t: TestServer;
-  const fleets: Fleet[] = [];
-  const fleet = async (options: Parameters<typeof createFleet>[1]) => {
-    const f = await createFleet(t, options);
-    fleets.push(f);
-    return f;
-  };
+  beforeAll(() => {
+    if (mode.available) t = harness.server;
+  });
   const batch = (f: Fleet, extra: Record<string, unknown> = {}) =>
     createJob(t, 'batch', { firmwareId: f.firmware.id, allowUnverified: true, ...extra });
-
-  beforeAll(async () => {
-    if (!mode.available) return;
-    t = await startTestServer({ store: mode.store, broker: mode.broker, overrides: FAST_ENGINE });
-  });
-  afterAll(async () => {
-    for (const f of fleets) await f.close();
-    if (mode.available) await t.close();
-  });
 
   it.skipIf(!mode.available)('cancels a job and every unfinished upgrade of it', async () => {
     const f = await fleet({ dialect: 'aliyun', count: 4 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, serverModes, startTestServer, type TestServer } from '../src/testing/test-server.js';
+import type { FleetOptions } from './jobs-fixture.js';
 import {
   createFleet,
   createJob,
@@ -14,6 +15,7 @@ import {
   waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
+import { useJobsServer } from './jobs-harness.js';
 import { SIM_DIALECTS, type SimDevice, type SimDialect } from './sim-device.js';
 
 /** What each dialect's failure report (SimDevice.fail) means once decoded. */
@@ -25,24 +27,14 @@ const FAILURE_CODE: Record<SimDialect, string> = {
 };
 
 describe.each(serverModes())('the device side of upgrades with $name', (mode) => {
+  const harness = useJobsServer(mode);
+  const fleet = (options: FleetOptions) => harness.fleet(options);
   let t: TestServer;
-  const fleets: Fleet[] = [];
-  const fleet = async (options: Parameters<typeof createFleet>[1]) => {
-    const f = await createFleet(t, options);
-    fleets.push(f);
-    return f;
-  };
+  beforeAll(() => {
+    if (mode.available) t = harness.server;
+  });
   const batch = (f: Fleet, extra: Record<string, unknown> = {}) =>
     createJob(t, 'batch', { firmwareId: f.firmware.id, allowUnverified: true, ...extra });
-
-  beforeAll(async () => {
-    if (!mode.available) return;
-    t = await startTestServer({ store: mode.store, broker: mode.broker, overrides: FAST_ENGINE });
-  });
-  afterAll(async () => {
-    for (const f of fleets) await f.close();
-    if (mode.available) await t.close();
-  });
 
   for (const dialect of SIM_DIALECTS) {
     it.skipIf(!mode.available)(

@@ -6,6 +6,7 @@ import {
   TEST_ADMIN_TOKEN,
   type TestServer,
 } from '../src/testing/test-server.js';
+import type { FleetOptions } from './jobs-fixture.js';
 import {
   createFleet,
   createJob,
@@ -17,24 +18,15 @@ import {
   waitForTasks,
   waitForTold,
 } from './jobs-fixture.js';
+import { useJobsServer } from './jobs-harness.js';
 import { SIM_DIALECTS } from './sim-device.js';
 
 describe.each(serverModes())('job kinds with $name', (mode) => {
+  const harness = useJobsServer(mode);
+  const fleet = (options: FleetOptions) => harness.fleet(options);
   let t: TestServer;
-  const fleets: Fleet[] = [];
-  const fleet = async (...args: Parameters<typeof createFleet> extends [unknown, ...infer R] ? R : never) => {
-    const f = await createFleet(t, ...args);
-    fleets.push(f);
-    return f;
-  };
-
-  beforeAll(async () => {
-    if (!mode.available) return;
-    t = await startTestServer({ store: mode.store, broker: mode.broker, overrides: FAST_ENGINE });
-  });
-  afterAll(async () => {
-    for (const f of fleets) await f.close();
-    if (mode.available) await t.close();
+  beforeAll(() => {
+    if (mode.available) t = harness.server;
   });
 
   for (const dialect of SIM_DIALECTS) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, serverModes, startTestServer, type TestServer } from '../src/testing/test-server.js';
+import type { FleetOptions } from './jobs-fixture.js';
 import {
   createFleet,
   createJob,
@@ -13,27 +14,18 @@ import {
   waitForTold,
   waitForUpgrade,
 } from './jobs-fixture.js';
+import { useJobsServer } from './jobs-harness.js';
 import type { SimDevice } from './sim-device.js';
 
 describe.each(serverModes())('rollout strategy with $name', (mode) => {
+  const harness = useJobsServer(mode);
+  const fleet = (options: FleetOptions) => harness.fleet(options);
   let t: TestServer;
-  const fleets: Fleet[] = [];
-  const fleet = async (options: Omit<Parameters<typeof createFleet>[1], 'target'>) => {
-    const f = await createFleet(t, options);
-    fleets.push(f);
-    return f;
-  };
+  beforeAll(() => {
+    if (mode.available) t = harness.server;
+  });
   const batch = (f: Fleet, strategy: unknown, extra: Record<string, unknown> = {}) =>
     createJob(t, 'batch', { firmwareId: f.firmware.id, allowUnverified: true, strategy, ...extra });
-
-  beforeAll(async () => {
-    if (!mode.available) return;
-    t = await startTestServer({ store: mode.store, broker: mode.broker, overrides: FAST_ENGINE });
-  });
-  afterAll(async () => {
-    for (const f of fleets) await f.close();
-    if (mode.available) await t.close();
-  });
 
   it.skipIf(!mode.available)('keeps a job scheduled until its start time, then runs it', async () => {
     const f = await fleet({ dialect: 'aliyun', count: 1 });
