@@ -3,6 +3,7 @@ import type {
   EnrolmentPass,
   Upgrade,
   UpgradeChange,
+  UpgradeMove,
   UpgradeRepository,
   UpgradeWithDevice,
 } from '../app/ports/job-repository.js';
@@ -10,8 +11,9 @@ import { dispatchBudget, type RolloutStrategy, type UpgradeCounts } from '../dom
 import { chunked, isUniqueViolation } from './constraint-errors.js';
 import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
+import { writeMoves } from './upgrade-moves.js';
 import { UpgradeQueries } from './upgrade-queries.js';
-import { IN_FLIGHT, RETRYABLE, TERMINAL, toUpgrade } from './upgrade-rows.js';
+import { IN_FLIGHT, RETRYABLE, toUpgrade } from './upgrade-rows.js';
 
 /**
  * Upgrade writes. Every state change is compare-and-set on the state and progress read, and records a history row
@@ -148,57 +150,21 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
   }
 
   async apply(id: number, change: UpgradeChange, now: number): Promise<boolean> {
-    const terminal = TERMINAL.includes(change.state);
+    return (await this.applyMany([{ id, steps: [{ change, at: now }] }])).has(id);
+  }
+
+  async applyMany(moves: readonly UpgradeMove[]): Promise<Set<number>> {
+    if (!moves.length) return new Set();
     try {
-      return await this.db.transaction().execute(async (trx) => {
-        let query = trx
-          .updateTable('upgrades')
-          .set({
-            state: change.state,
-            phase: change.phase,
-            percent: change.percent,
-            active: terminal ? 0 : 1,
-            last_activity_at: now,
-            finished_at: terminal ? now : null,
-            ...(change.errorCode !== undefined ? { error_code: change.errorCode } : {}),
-            ...(change.errorMessage !== undefined ? { error_message: change.errorMessage } : {}),
-            ...(change.retryAt !== undefined ? { retry_at: change.retryAt } : {}),
-            ...(change.notifiedAt !== undefined ? { notified_at: change.notifiedAt } : {}),
-            ...(change.attempt !== undefined ? { attempt: change.attempt } : {}),
-          })
-          .where('id', '=', id)
-          .where('state', '=', change.expect.state);
-        query =
-          change.expect.phase === null
-            ? query.where('phase', 'is', null)
-            : query.where('phase', '=', change.expect.phase);
-        query =
-          change.expect.percent === null
-            ? query.where('percent', 'is', null)
-            : query.where('percent', '=', change.expect.percent);
-        const row = await query.returning(['job_id', 'device_id']).executeTakeFirst();
-        if (!row) return false;
-        await trx
-          .insertInto('upgrade_events')
-          .values({
-            upgrade_id: id,
-            job_id: Number(row.job_id),
-            device_id: Number(row.device_id),
-            from_state: change.expect.state,
-            to_state: change.state,
-            phase: change.phase,
-            percent: change.percent,
-            error_code: change.errorCode ?? null,
-            message: change.message ?? change.errorMessage ?? null,
-            at: now,
-          })
-          .execute();
-        return true;
-      });
+      return await this.db.transaction().execute((trx) => writeMoves(trx, this.dialect, moves));
     } catch (error) {
       // A retry that would make a second active upgrade of the module (the device joined another job meanwhile).
-      if (isUniqueViolation(error)) return false;
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      if (moves.length === 1) return new Set();
+      // It rolled the whole batch back: apply the moves one by one, so only that one is refused.
+      const applied = new Set<number>();
+      for (const move of moves) for (const id of await this.applyMany([move])) applied.add(id);
+      return applied;
     }
   }
 

@@ -95,6 +95,53 @@ describe.each(storeFactories())('upgrade reporter on $name', (factory: StoreFact
   );
 
   it.skipIf(!factory.available)(
+    'applies a batch of a device’s reports in one write, each a step of its history',
+    async () => {
+      const writes: number[] = [];
+      const counting: UpgradeRepository = Object.create(upgrades, {
+        applyMany: {
+          value: async (moves: Parameters<UpgradeRepository['applyMany']>[0]) => {
+            writes.push(moves.length);
+            return upgrades.applyMany(moves);
+          },
+        },
+        apply: {
+          value: () => {
+            throw new Error('the batch must not be applied one change at a time');
+          },
+        },
+      });
+      const progress = (percent: number, at: number) =>
+        ({
+          kind: 'progress',
+          deviceId: fx.deviceIds[0]!,
+          report: { kind: 'progress', phase: 'downloading', percent, module: 'default' },
+          at,
+        }) as const;
+      await reporter(counting).handle([
+        progress(30, NOW + 1),
+        progress(20, NOW + 2), // backwards: ignored, as one at a time
+        progress(90, NOW + 3),
+        version('2.0', NOW + 4),
+      ]);
+      expect(writes).toEqual([1]);
+      expect(await upgrades.get(upgradeId)).toMatchObject({ state: 'succeeded', finishedAt: NOW + 4 });
+      const steps = await store.db
+        .selectFrom('upgrade_events')
+        .select(['to_state', 'percent'])
+        .where('upgrade_id', '=', upgradeId)
+        .where('at', '>', NOW)
+        .orderBy('id')
+        .execute();
+      expect(steps).toEqual([
+        { to_state: 'downloading', percent: 30 },
+        { to_state: 'downloading', percent: 90 },
+        { to_state: 'succeeded', percent: 90 },
+      ]);
+    },
+  );
+
+  it.skipIf(!factory.available)(
     'takes the first version of a device never heard of before as its source, not as a failure',
     async () => {
       await reporter().handle([version('1.0')]);

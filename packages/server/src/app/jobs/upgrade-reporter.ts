@@ -8,6 +8,7 @@ import type { FirmwareRepository } from '../ports/firmware-repository.js';
 import type { Job, JobRepository, UpgradeRepository, UpgradeWithDevice } from '../ports/job-repository.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProductRepository } from '../ports/product-repository.js';
+import { PendingMoves, toUpgradeMove } from './pending-moves.js';
 import { buildTask } from './task-builder.js';
 import { changeFor, IN_FLIGHT_STATES, sourceVersionsOf } from './upgrade-changes.js';
 
@@ -42,6 +43,7 @@ export class UpgradeReporter implements DeviceEventSink {
       if (!jobs.has(id)) jobs.set(id, await this.deps.jobs.get(id));
       return jobs.get(id);
     };
+    const pending = new PendingMoves();
     for (const event of events) {
       const mine = byDevice.get(event.deviceId) ?? [];
       try {
@@ -51,31 +53,21 @@ export class UpgradeReporter implements DeviceEventSink {
             const job = upgrade && (await jobOf(upgrade.jobId));
             if (!upgrade || !job) break;
             await this.learnSource(upgrade, job, event.version);
-            const outcome = await this.move(
-              upgrade,
-              job,
-              {
-                type: 'version_reported',
-                version: event.version,
-                targetVersion: upgrade.targetVersion,
-                sourceVersions: sourceVersionsOf(upgrade, job),
-              },
-              event.at,
-            );
+            const moved = decide(pending, upgrade, job, versionEvent(upgrade, job, event.version), event.at);
             // Still on the old version while told to upgrade: it reconnected or rebooted mid-way. Tell it again.
-            if (!outcome && IN_FLIGHT_STATES.includes(upgrade.state) && stillTelling(job)) {
-              await this.repush(upgrade, event.at);
-            }
+            if (!moved) await this.repushIfTelling(upgrade, job, event.at);
             break;
           }
           case 'progress': {
             const upgrade = pickForProgress(mine, event.report);
             const job = upgrade && (await jobOf(upgrade.jobId));
             if (!upgrade || !job) break;
-            await this.move(upgrade, job, progressEvent(event.report), event.at);
+            decide(pending, upgrade, job, progressEvent(event.report), event.at);
             break;
           }
           case 'task_request':
+            // Answered on the stored state: what this batch decided so far is written first.
+            await this.write(pending);
             await this.answerTaskRequest(event, mine, jobOf);
             break;
           case 'online':
@@ -93,14 +85,44 @@ export class UpgradeReporter implements DeviceEventSink {
         );
       }
     }
+    await this.write(pending);
   }
 
   /**
-   * Applies the event with compare-and-set and updates the in-batch copy; returns whether anything changed.
-   * Losing the compare-and-set means someone moved the upgrade since it was read — another instance handling
-   * another message of the same device (shared subscriptions split a device's messages between instances), or
-   * the engine. The event is then decided again on a fresh read, not dropped: a dropped version report would
-   * lose a success.
+   * Writes the batch's decided changes in one transaction. An upgrade whose compare-and-set is lost was moved
+   * since it was read — by another instance handling another message of the same device (shared subscriptions
+   * split a device's messages between instances), or by the engine. Its events are then decided again, one by
+   * one, on a fresh read, not dropped: a dropped version report would lose a success.
+   */
+  private async write(pending: PendingMoves): Promise<void> {
+    const moves = pending.take();
+    if (!moves.length) return;
+    let applied: Set<number>;
+    try {
+      applied = await this.deps.upgrades.applyMany(moves.map(toUpgradeMove));
+    } catch (error) {
+      this.deps.logger.error({ err: error, upgrades: moves.length }, 'device events not applied');
+      return;
+    }
+    for (const { upgrade, job, events } of moves) {
+      if (applied.has(upgrade.id)) continue;
+      try {
+        const fresh = await this.deps.upgrades.get(upgrade.id);
+        if (!fresh) continue;
+        Object.assign(upgrade, fresh);
+        for (const { event, at } of events) {
+          const moved = await this.move(upgrade, job, event, at);
+          if (!moved && event.type === 'version_reported') await this.repushIfTelling(upgrade, job, at);
+        }
+      } catch (error) {
+        this.deps.logger.error({ err: error, upgrade: upgrade.id }, 'device events not applied');
+      }
+    }
+  }
+
+  /**
+   * Applies one event with compare-and-set, deciding again on a fresh read each time the compare-and-set is
+   * lost, and updates the in-batch copy; returns whether anything changed.
    */
   private async move(
     upgrade: UpgradeWithDevice,
@@ -126,6 +148,10 @@ export class UpgradeReporter implements DeviceEventSink {
       'upgrade kept changing; event not applied',
     );
     return false;
+  }
+
+  private async repushIfTelling(upgrade: UpgradeWithDevice, job: Job, at: number): Promise<void> {
+    if (IN_FLIGHT_STATES.includes(upgrade.state) && stillTelling(job)) await this.repush(upgrade, at);
   }
 
   /**
@@ -182,6 +208,28 @@ export class UpgradeReporter implements DeviceEventSink {
   private async dialectOf(productKey: string) {
     return (await this.deps.products.get(productKey))?.dialect;
   }
+}
+
+/** Decides an event on the in-batch copy of the upgrade and queues the change; returns whether it changes anything. */
+function decide(
+  pending: PendingMoves,
+  upgrade: UpgradeWithDevice,
+  job: Job,
+  event: UpgradeEvent,
+  at: number,
+): boolean {
+  const change = changeFor(upgrade, job, event, at);
+  if (change) pending.add(upgrade, job, event, change, at);
+  return change !== undefined;
+}
+
+function versionEvent(upgrade: UpgradeWithDevice, job: Job, version: string): UpgradeEvent {
+  return {
+    type: 'version_reported',
+    version,
+    targetVersion: upgrade.targetVersion,
+    sourceVersions: sourceVersionsOf(upgrade, job),
+  };
 }
 
 /** Each loss means another writer made progress, so a handful of attempts always suffices in practice. */

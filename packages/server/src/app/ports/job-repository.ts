@@ -149,6 +149,15 @@ export interface UpgradeChange {
   message?: string | null;
 }
 
+/**
+ * Changes decided one after another for one upgrade — each step expects the state the step before left — applied
+ * together or not at all.
+ */
+export interface UpgradeMove {
+  id: number;
+  steps: { change: UpgradeChange; at: number }[];
+}
+
 export interface UpgradeListRow extends Upgrade {
   deviceName: string;
   currentVersion: string | null;
@@ -182,6 +191,12 @@ export interface UpgradeRepository {
   get(id: number): Promise<Upgrade | undefined>;
   /** Applies a change if the row still matches `expect`; records the transition in the history. */
   apply(id: number, change: UpgradeChange, now: number): Promise<boolean>;
+  /**
+   * Applies many upgrades' moves (at most one per upgrade) in one transaction, each compare-and-set on its first
+   * step's `expect`, with a history entry per step. Returns the ids applied; the others lost a race (or would make
+   * a second active upgrade of a module) and wrote nothing.
+   */
+  applyMany(moves: readonly UpgradeMove[]): Promise<Set<number>>;
   /**
    * Records the version a device runs as the upgrade's source when none was known (the device had never reported
    * one when it was selected). Compare-and-set on "still unknown"; returns whether this call recorded it.
