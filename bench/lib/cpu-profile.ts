@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 /**
  * V8's CPU profiler (what `node --cpu-prof` runs), started and stopped around the measured phase only, so setup
@@ -15,6 +15,7 @@ export async function startCpuProfile(): Promise<(file: string) => Promise<Profi
   return async (file) => {
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
+    await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(profile));
     return summarize(profile as CpuProfile);
   };

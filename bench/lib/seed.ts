@@ -1,6 +1,7 @@
 import type { Dialect } from '@aloft/protocol';
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, DeviceVersionTable, UpgradeTable } from '../../packages/server/src/store/schema.js';
+import { countMoves } from '../../packages/server/src/store/upgrade-counts.js';
 
 /**
  * Seeds rows straight into the store. Benchmarks need 10k–100k devices and upgrades in seconds; the REST and MQTT
@@ -146,11 +147,16 @@ export async function seedRunningJob(
   });
 }
 
+/** Upgrade rows, and their jobs' per-state counts as the store keeps them with every upgrade write. */
 export async function seedUpgrades(
   db: Kysely<Database>,
   rows: readonly Insertable<UpgradeTable>[],
 ): Promise<void> {
   await insertChunked(db, 'upgrades', rows);
+  await countMoves(
+    db,
+    rows.map((row) => ({ jobId: Number(row.job_id), from: null, to: row.state })),
+  );
 }
 
 export async function seedVersions(

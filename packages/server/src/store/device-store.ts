@@ -15,6 +15,7 @@ import type {
 import { aloftError } from '../errors.js';
 import { chunked, isUniqueViolation } from './constraint-errors.js';
 import type { Database } from './schema.js';
+import { countMoves } from './upgrade-counts.js';
 
 type DeviceRow = {
   id: number;
@@ -219,12 +220,27 @@ export class DeviceStore implements DeviceRepository {
   }
 
   async delete(productKey: string, name: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('devices')
-      .where('product_key', '=', productKey)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      const device = await trx
+        .selectFrom('devices')
+        .select('id')
+        .where('product_key', '=', productKey)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!device) return false;
+      // Its upgrades go with it: deleted here rather than by the cascade, so their jobs' counts lose them too.
+      const upgrades = await trx
+        .deleteFrom('upgrades')
+        .where('device_id', '=', device.id)
+        .returning(['job_id', 'state'])
+        .execute();
+      await trx.deleteFrom('devices').where('id', '=', device.id).execute();
+      await countMoves(
+        trx,
+        upgrades.map((u) => ({ jobId: Number(u.job_id), from: u.state, to: null })),
+      );
+      return true;
+    });
   }
 
   async credentials(productKey: string, name: string): Promise<DeviceCredentialsRecord | undefined> {

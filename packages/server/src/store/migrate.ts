@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as initial from './migrations/001-initial.js';
 import * as jobs from './migrations/002-jobs.js';
+import * as jobUpgradeCounts from './migrations/003-job-upgrade-counts.js';
 import { type MigrationContext, migrationContext } from './migrations/migration-context.js';
 
 type MigrationModule = { up(db: Kysely<unknown>, context: MigrationContext): Promise<void> };
@@ -9,6 +10,7 @@ type MigrationModule = { up(db: Kysely<unknown>, context: MigrationContext): Pro
 const migrations: Record<string, MigrationModule> = {
   '001-initial': initial,
   '002-jobs': jobs,
+  '003-job-upgrade-counts': jobUpgradeCounts,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -15,6 +15,7 @@ export interface Database {
   jobs: JobTable;
   upgrades: UpgradeTable;
   upgrade_events: UpgradeEventTable;
+  job_upgrade_counts: JobUpgradeCountTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
 }
@@ -151,6 +152,13 @@ export interface UpgradeTable {
   finished_at: number | null;
   /** When an automatic retry is due (failed / timed_out with retries left). */
   retry_at: number | null;
+}
+
+/** How many of a job's upgrades are in each state; written with every upgrade write (store/upgrade-counts.ts). */
+export interface JobUpgradeCountTable {
+  job_id: number;
+  state: string;
+  n: number;
 }
 
 export interface UpgradeEventTable {

@@ -38,8 +38,7 @@ describe.each(storeFactories())('upgrade moves on $name', (factory: StoreFactory
     upgrades = new UpgradeStore(store.db, store.dialect);
     fx = await seedEventFixture(store.db, { devices: 4, jobs: 2 });
     ids = [];
-    for (const deviceId of fx.deviceIds) ids.push(await fx.addUpgrade(fx.jobIds[0]!, deviceId));
-    await store.db.updateTable('upgrades').set({ state: 'notified' }).execute();
+    for (const deviceId of fx.deviceIds) ids.push(await fx.addUpgrade(fx.jobIds[0]!, deviceId, 'notified'));
   });
   afterEach(async () => {
     if (factory.available) await store.drop();
@@ -153,8 +152,8 @@ describe.each(storeFactories())('upgrade moves on $name', (factory: StoreFactory
   it.skipIf(!factory.available)('writes a batch larger than one statement takes', async () => {
     const many = await seedEventFixture(store.db, { productKey: 'pk2', devices: 900, jobs: 1 });
     const manyIds: number[] = [];
-    for (const deviceId of many.deviceIds) manyIds.push(await many.addUpgrade(many.jobIds[0]!, deviceId));
-    await store.db.updateTable('upgrades').set({ state: 'notified' }).execute();
+    for (const deviceId of many.deviceIds)
+      manyIds.push(await many.addUpgrade(many.jobIds[0]!, deviceId, 'notified'));
     const applied = await upgrades.applyMany(
       manyIds.map((id, i) => ({
         id,

@@ -3,6 +3,7 @@ import type { UpgradeMove } from '../app/ports/job-repository.js';
 import { chunked } from './constraint-errors.js';
 import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
+import { countMoves } from './upgrade-counts.js';
 import { TERMINAL } from './upgrade-rows.js';
 
 /** An upgrade's whole move folded into one row write: compare-and-set on the first step, the last step's values. */
@@ -79,6 +80,13 @@ export async function writeMoves(
   for (const chunk of chunked(history, EVENTS_PER_INSERT)) {
     await trx.insertInto('upgrade_events').values(chunk).execute();
   }
+  await countMoves(
+    trx,
+    folded.flatMap((m) => {
+      const owner = owners.get(m.id);
+      return owner ? [{ jobId: owner.jobId, from: m.expect.state, to: m.state }] : [];
+    }),
+  );
   return new Set(owners.keys());
 }
 

@@ -11,6 +11,7 @@ import { dispatchBudget, type RolloutStrategy, type UpgradeCounts } from '../dom
 import { chunked, isUniqueViolation } from './constraint-errors.js';
 import type { StoreDialect } from './database.js';
 import type { Database } from './schema.js';
+import { type CountedMove, countMoves } from './upgrade-counts.js';
 import { writeMoves } from './upgrade-moves.js';
 import { UpgradeQueries } from './upgrade-queries.js';
 import { IN_FLIGHT, RETRYABLE, toUpgrade } from './upgrade-rows.js';
@@ -44,13 +45,16 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
       if (Number(claimed.numUpdatedRows) === 0) return undefined;
       let created = 0;
       let conflicts = 0;
+      const counted: CountedMove[] = [];
       for (const batch of chunked(pass.seeds, 400)) {
         if (job.supersede)
-          await this.supersede(
-            trx,
-            job,
-            batch.map((s) => s.deviceId),
-            now,
+          counted.push(
+            ...(await this.supersede(
+              trx,
+              job,
+              batch.map((s) => s.deviceId),
+              now,
+            )),
           );
         const rows = await trx
           .insertInto('upgrades')
@@ -92,6 +96,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
             .execute();
         }
         created += rows.length;
+        for (const _ of rows) counted.push({ jobId: job.id, from: null, to: 'queued' });
         const inserted = new Set(rows.map((r) => Number(r.device_id)));
         conflicts += batch.filter((s) => !inserted.has(s.deviceId) && s.countConflict !== false).length;
       }
@@ -104,6 +109,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
         }))
         .where('id', '=', job.id)
         .execute();
+      await countMoves(trx, counted);
       return { created, conflicts };
     });
   }
@@ -114,7 +120,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
     job: { id: number; module: string },
     deviceIds: number[],
     now: number,
-  ): Promise<void> {
+  ): Promise<CountedMove[]> {
     const victims = await trx
       .selectFrom('upgrades')
       .select(['id', 'job_id', 'device_id', 'state', 'phase', 'percent'])
@@ -122,8 +128,12 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
       .where('module', '=', job.module)
       .where('active', '=', 1)
       .where('job_id', '!=', job.id)
+      .orderBy('id')
+      // Locked on PostgreSQL (in id order, as every batch write locks): their states cannot change before the
+      // update below, so the history and the counts record the state each one really left.
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
       .execute();
-    if (!victims.length) return;
+    if (!victims.length) return [];
     await trx
       .updateTable('upgrades')
       .set({ state: 'cancelled', active: 0, finished_at: now, last_activity_at: now, retry_at: null })
@@ -147,6 +157,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
         })),
       )
       .execute();
+    return victims.map((v) => ({ jobId: Number(v.job_id), from: v.state, to: 'cancelled' }));
   }
 
   async apply(id: number, change: UpgradeChange, now: number): Promise<boolean> {
@@ -229,6 +240,10 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
             })),
           )
           .execute();
+        await countMoves(
+          trx,
+          updated.map(() => ({ jobId, from: 'queued', to: 'notified' })),
+        );
       }
       const claimed = await this.withDevices(
         updated.map((u) => Number(u.id)),
@@ -265,7 +280,13 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
   }
 
   async counts(jobId: number): Promise<UpgradeCounts> {
-    return this.countBy(this.db.selectFrom('upgrades').where('job_id', '=', jobId));
+    const rows = await this.db
+      .selectFrom('job_upgrade_counts')
+      .select(['state', 'n'])
+      .where('job_id', '=', jobId)
+      .where('n', '>', 0)
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as UpgradeCounts;
   }
 
   async countsInGroup(jobId: number, group: number): Promise<UpgradeCounts> {

@@ -1,12 +1,15 @@
 import type { Kysely } from 'kysely';
+import type { UpgradeState } from '../../domain/index.js';
 import type { Database } from '../schema.js';
+import { countMoves } from '../upgrade-counts.js';
+import { TERMINAL } from '../upgrade-rows.js';
 
 /** A product, devices and jobs to hang upgrade events on, written straight into the tables. */
 export interface EventFixture {
   deviceIds: number[];
   jobIds: number[];
-  /** Writes a queued upgrade row (no event) and returns its id. */
-  addUpgrade(jobId: number, deviceId: number): Promise<number>;
+  /** Writes an upgrade row (queued unless told; no event), counted in its job's counts, and returns its id. */
+  addUpgrade(jobId: number, deviceId: number, state?: UpgradeState): Promise<number>;
   /** Writes one upgrade event (as UpgradeStore does) and returns its id. */
   addEvent(event: UpgradeEventInput): Promise<number>;
 }
@@ -114,7 +117,7 @@ export async function seedEventFixture(
   return {
     deviceIds: devices.map((d) => Number(d.id)),
     jobIds: jobs.map((j) => Number(j.id)),
-    async addUpgrade(jobId, deviceId) {
+    async addUpgrade(jobId, deviceId, state = 'queued') {
       const row = await db
         .insertInto('upgrades')
         .values({
@@ -122,15 +125,16 @@ export async function seedEventFixture(
           device_id: deviceId,
           module: 'default',
           target_version: '2.0',
-          state: 'queued',
+          state,
           attempt: 1,
           group_index: 0,
-          active: 1,
+          active: TERMINAL.includes(state) ? 0 : 1,
           queued_at: now,
           last_activity_at: now,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      await countMoves(db, [{ jobId, from: null, to: state }]);
       return Number(row.id);
     },
     addEvent: (event) => insertUpgradeEvent(db, { at: now, ...event }),
