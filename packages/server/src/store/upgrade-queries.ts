@@ -20,6 +20,17 @@ export class UpgradeQueries {
     return row && toUpgrade(row);
   }
 
+  /** Per-state counts of a job's upgrades: its counters, kept by every upgrade write (store/upgrade-counts.ts). */
+  async counts(jobId: number): Promise<UpgradeCounts> {
+    const rows = await this.db
+      .selectFrom('job_upgrade_counts')
+      .select(['state', 'n'])
+      .where('job_id', '=', jobId)
+      .where('n', '>', 0)
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as UpgradeCounts;
+  }
+
   /** Per-state counts through the (job_id, state) index: an indexed aggregate, fast at 100k devices. */
   protected async countBy(query: SelectQueryBuilder<Database, 'upgrades', object>): Promise<UpgradeCounts> {
     const rows = await query
@@ -172,6 +183,17 @@ export class UpgradeQueries {
       );
     }
     const page = matching.select('upgrades.id').orderBy('upgrades.id').limit(limit).offset(offset);
+    // A tab's total is its states' counters; only a search has to count.
+    const total = search
+      ? matching
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+          .then((row) => Number(row.n))
+      : this.counts(jobId).then((counts) =>
+          Object.entries(counts)
+            .filter(([state]) => !states?.length || states.includes(state))
+            .reduce((sum, [, n]) => sum + (n ?? 0), 0),
+        );
     const [rows, count] = await Promise.all([
       this.db
         .selectFrom('upgrades')
@@ -186,7 +208,7 @@ export class UpgradeQueries {
         .where('upgrades.id', 'in', page)
         .orderBy('upgrades.id')
         .execute(),
-      matching.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      total,
     ]);
     return {
       items: rows.map((r) => ({
@@ -194,7 +216,7 @@ export class UpgradeQueries {
         deviceName: r.device_name,
         currentVersion: r.current_version,
       })),
-      total: Number(count.n),
+      total: count,
     };
   }
 

@@ -279,16 +279,6 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
     return dispatchBudget({ maxPerMinute, maxInFlight, inFlight, dispatchedInLastMinute });
   }
 
-  async counts(jobId: number): Promise<UpgradeCounts> {
-    const rows = await this.db
-      .selectFrom('job_upgrade_counts')
-      .select(['state', 'n'])
-      .where('job_id', '=', jobId)
-      .where('n', '>', 0)
-      .execute();
-    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as UpgradeCounts;
-  }
-
   async countsInGroup(jobId: number, group: number): Promise<UpgradeCounts> {
     return this.countBy(
       this.db.selectFrom('upgrades').where('job_id', '=', jobId).where('group_index', '=', group),
