@@ -129,4 +129,17 @@ describe.each(storeFactories())('job upgrade counts on $name', (factory: StoreFa
       expect(states.length).toBeGreaterThanOrEqual(4);
     },
   );
+
+  it.skipIf(!factory.available)('give a device tab its total; a search counts its matches', async () => {
+    const [job] = fx.jobIds as [number];
+    const states: UpgradeState[] = ['failed', 'timed_out', 'succeeded', 'failed', 'queued', 'downloading'];
+    for (const [i, state] of states.entries()) await fx.addUpgrade(job, fx.deviceIds[i]!, state);
+    const failedTab = await upgrades.list(job, ['failed', 'timed_out'], 2, 0);
+    expect(failedTab.total).toBe(3);
+    expect(failedTab.items.map((u) => u.state)).toEqual(['failed', 'timed_out']);
+    expect((await upgrades.list(job, undefined, 1, 5)).total).toBe(6);
+    // dev-1 and dev-4 are failed; dev-1 matches "dev-1" and no other device of six does.
+    expect((await upgrades.list(job, ['failed'], 10, 0, 'dev-1')).total).toBe(1);
+    expect((await upgrades.list(job, undefined, 10, 0, 'dev-')).total).toBe(6);
+  });
 });
