@@ -92,9 +92,9 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
     expect((await versionsOf(t, 'alice'))[0]?.version).toBe('1.0.1');
   });
 
-  it.skipIf(!mode.available || mode.broker !== 'embedded')(
-    'refuses wrong secrets, unknown devices and unknown products',
-    async () => {
+  // The embedded broker authenticates and enforces the ACL itself; an external broker's own configuration does.
+  if (mode.broker === 'embedded')
+    it.skipIf(!mode.available)('refuses wrong secrets, unknown devices and unknown products', async () => {
       const device = { productKey: PK, deviceName: 'alice' };
       expect(
         await connectionRefused(t.mqttUrl, deviceCredentials('aliyun', device, 'd3Jvbmcgc2VjcmV0')),
@@ -123,12 +123,10 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
       expect(
         await metric(t, 'aloft_device_messages_refused_total', 'reason="unknown_device"'),
       ).toBeGreaterThanOrEqual(2);
-    },
-  );
+    });
 
-  it.skipIf(!mode.available || mode.broker !== 'embedded')(
-    'refuses a device publishing on another device’s topic',
-    async () => {
+  if (mode.broker === 'embedded')
+    it.skipIf(!mode.available)('refuses a device publishing on another device’s topic', async () => {
       const bob = await connectDevice(
         t.mqttUrl,
         'aliyun',
@@ -147,12 +145,10 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
       } finally {
         await bob.endAsync(true);
       }
-    },
-  );
+    });
 
-  it.skipIf(!mode.available || mode.broker !== 'embedded')(
-    'refuses a subscription to another device’s tasks',
-    async () => {
+  if (mode.broker === 'embedded')
+    it.skipIf(!mode.available)('refuses a subscription to another device’s tasks', async () => {
       const bob = await connectDevice(
         t.mqttUrl,
         'aliyun',
@@ -181,32 +177,36 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
       } finally {
         await bob.endAsync(true);
       }
-    },
-  );
+    });
 
-  it.skipIf(!mode.available || mode.broker !== 'external')(
-    'drops messages about unknown devices (the broker does not authenticate them)',
-    async () => {
-      const before = await metric(t, 'aloft_device_messages_refused_total', 'reason="unknown_device"');
-      const ghost = await connectDevice(
-        t.mqttUrl,
-        'plain',
-        { productKey: PK, deviceName: 'ghost' },
-        'irrelevant',
-      );
-      try {
-        await ghost.publishAsync(`/ota/device/inform/${PK}/ghost`, '{"id":"5","params":{"version":"1.0"}}', {
-          qos: 1,
-        });
-        await eventually(
-          async () =>
-            (await metric(t, 'aloft_device_messages_refused_total', 'reason="unknown_device"')) > before,
-          'the refusal',
+  if (mode.broker === 'external')
+    it.skipIf(!mode.available)(
+      'drops messages about unknown devices (the broker does not authenticate them)',
+      async () => {
+        const before = await metric(t, 'aloft_device_messages_refused_total', 'reason="unknown_device"');
+        const ghost = await connectDevice(
+          t.mqttUrl,
+          'plain',
+          { productKey: PK, deviceName: 'ghost' },
+          'irrelevant',
         );
-        expect((await t.api('GET', `/api/v1/products/${PK}/devices/ghost`)).status).toBe(404);
-      } finally {
-        await ghost.endAsync(true);
-      }
-    },
-  );
+        try {
+          await ghost.publishAsync(
+            `/ota/device/inform/${PK}/ghost`,
+            '{"id":"5","params":{"version":"1.0"}}',
+            {
+              qos: 1,
+            },
+          );
+          await eventually(
+            async () =>
+              (await metric(t, 'aloft_device_messages_refused_total', 'reason="unknown_device"')) > before,
+            'the refusal',
+          );
+          expect((await t.api('GET', `/api/v1/products/${PK}/devices/ghost`)).status).toBe(404);
+        } finally {
+          await ghost.endAsync(true);
+        }
+      },
+    );
 });

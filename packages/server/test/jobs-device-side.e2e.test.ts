@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, serverModes, startTestServer, type TestServer } from '../src/testing/test-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, serverModes, type TestServer } from '../src/testing/test-server.js';
 import type { FleetOptions } from './jobs-fixture.js';
 import {
-  createFleet,
   createJob,
-  FAST_ENGINE,
   type Fleet,
   jobDetail,
   jobUpgrades,

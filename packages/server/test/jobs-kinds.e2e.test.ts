@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inGrayRelease } from '../src/domain/index.js';
-import {
-  serverModes,
-  startTestServer,
-  TEST_ADMIN_TOKEN,
-  type TestServer,
-} from '../src/testing/test-server.js';
+import { serverModes, TEST_ADMIN_TOKEN, type TestServer } from '../src/testing/test-server.js';
 import type { FleetOptions } from './jobs-fixture.js';
 import {
-  createFleet,
   createJob,
-  FAST_ENGINE,
   type FirmwareView,
   type Fleet,
   jobUpgrades,
