@@ -82,6 +82,7 @@ describe.each(storeFactories())('job upgrade counts on $name', (factory: StoreFa
             .selectAll()
             .where('job_id', '=', jobId)
             .where('active', '=', 1)
+            .orderBy('id')
             .execute();
           const moves: UpgradeMove[] = rows
             .filter(() => next() < 0.5)
@@ -137,6 +138,14 @@ describe.each(storeFactories())('job upgrade counts on $name', (factory: StoreFa
     const failedTab = await upgrades.list(job, ['failed', 'timed_out'], 2, 0);
     expect(failedTab.total).toBe(3);
     expect(failedTab.items.map((u) => u.state)).toEqual(['failed', 'timed_out']);
+    // A page deeper in the tab takes its rows from both states, in id order.
+    const second = await upgrades.list(job, ['failed', 'timed_out'], 2, 1);
+    expect(second.items.map((u) => [u.deviceName, u.state])).toEqual([
+      ['dev-2', 'timed_out'],
+      ['dev-4', 'failed'],
+    ]);
+    const all = await upgrades.list(job, undefined, 4, 1);
+    expect(all.items.map((u) => u.deviceName)).toEqual(['dev-2', 'dev-3', 'dev-4', 'dev-5']);
     expect((await upgrades.list(job, undefined, 1, 5)).total).toBe(6);
     // dev-1 and dev-4 are failed; dev-1 matches "dev-1" and no other device of six does.
     expect((await upgrades.list(job, ['failed'], 10, 0, 'dev-1')).total).toBe(1);
