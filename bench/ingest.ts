@@ -5,6 +5,8 @@
  *   npx tsx bench/ingest.ts [--devices 3000] [--upgrading 1000] [--reports 10] [--progress 4] [--window 10]
  *       [--rounds 2] [--modes embedded,scaled] [--workloads report,upgrade] [--mqtt <url>] [--profile <dir>]
  *       [--batch-max <n>] [--batch-ms <ms>]   (the server's ingestBatchMax / ingestBatchMs; its defaults otherwise)
+ *       [--concurrency <n>[,<n>…]]            (the server's ingestConcurrency; several values: one server phase
+ *                                              each per round, compared with the same raw rounds)
  *
  * Modes: `embedded` (aedes in the server process + SQLite) and `scaled` (Mosquitto + PostgreSQL). Scaled mode uses
  * ALOFT_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test, a schema of its own, dropped after) and a
@@ -48,6 +50,7 @@ const { values: opts } = parseArgs({
     mqtt: { type: 'string' },
     'batch-max': { type: 'string' },
     'batch-ms': { type: 'string' },
+    concurrency: { type: 'string' },
     profile: { type: 'string' },
   },
 });
@@ -58,6 +61,10 @@ const WINDOW = Number(opts.window);
 const PROGRESS = Math.min(100, Number(opts.progress));
 
 const KINDS = (opts.workloads ?? '').split(',');
+/** Server variants by ingest lanes; `undefined` = the server's default. */
+const CONCURRENCY: (number | undefined)[] = opts.concurrency
+  ? opts.concurrency.split(',').map(Number)
+  : [undefined];
 const workloads = (r: number): Workload[] =>
   (
     [
@@ -101,7 +108,21 @@ async function main() {
           const phase = { ...ctx, round: r, workloads: workloads(r) };
           // Alternate the order so neither side always runs on a warmer (or more fragmented) process.
           const raw = () => rawPhase(phase);
-          const server = async () => (await serverPhase(phase)).results;
+          // Variants alternate their order too.
+          const variants = r % 2 === 1 ? CONCURRENCY : [...CONCURRENCY].reverse();
+          const server = async () => {
+            const results: PhaseResult[] = [];
+            for (const c of variants) {
+              // Versions (and upgrade targets) of their own: the database shows when this variant is done.
+              const variant = {
+                ...phase,
+                workloads: phase.workloads.map((w) => (c ? { ...w, tag: `${w.tag}l${c}` } : w)),
+                ingest: { ...ingest, ...(c ? { ingestConcurrency: c } : {}) },
+              };
+              results.push(...(await serverPhase(variant)).results);
+            }
+            return results;
+          };
           all.push(
             ...(r % 2 === 1
               ? [...(await raw()), ...(await server())]
@@ -147,6 +168,7 @@ function report(
       'mode',
       'workload',
       'phase',
+      'lanes',
       'round',
       'messages',
       'msg/s',
@@ -154,6 +176,8 @@ function report(
       'publish ms',
       'CPU µs/msg',
       'publisher CPU µs/msg',
+      'machine busy %',
+      'machine CPU µs/msg',
       'mean batch',
       'batch write ms',
       'complete',
@@ -162,6 +186,7 @@ function report(
       p.mode,
       p.workload,
       p.phase,
+      p.concurrency,
       p.round,
       p.messages,
       Math.round(p.perSecond),
@@ -169,6 +194,8 @@ function report(
       Math.round(p.publishMs),
       round(p.cpuMicrosPerMessage),
       round(p.publisherCpuMicrosPerMessage),
+      p.machineBusyPercent !== undefined ? Math.round(p.machineBusyPercent) : undefined,
+      p.machineCpuMicrosPerMessage !== undefined ? round(p.machineCpuMicrosPerMessage) : undefined,
       p.meanBatch !== undefined ? round(p.meanBatch) : undefined,
       p.meanBatchWriteMs !== undefined ? round(p.meanBatchWriteMs, 2) : undefined,
       p.complete
@@ -181,26 +208,41 @@ function report(
   const summary = [];
   for (const mode of Object.keys(labels) as ModeName[]) {
     for (const workload of KINDS as Workload['kind'][]) {
-      const runs = (phase: 'raw' | 'server') =>
-        all.filter((p) => p.mode === mode && p.workload === workload && p.phase === phase);
-      const best = (phase: 'raw' | 'server') => Math.max(0, ...runs(phase).map((p) => p.perSecond));
-      const leastCpu = (phase: 'raw' | 'server') =>
-        Math.min(...runs(phase).map((p) => p.cpuMicrosPerMessage));
-      const raw = best('raw');
-      const processed = best('server');
-      summary.push({
-        mode,
-        workload,
-        rawPerSecond: Math.round(raw),
-        processedPerSecond: Math.round(processed),
-        ratio: raw ? round(processed / raw, 3) : null,
-        target: 0.5,
-        met: raw > 0 && processed / raw >= 0.5,
-        cpuMicrosPerMessageRaw: round(leastCpu('raw')),
-        cpuMicrosPerMessageServer: round(leastCpu('server')),
-        // What the ratio would be if this process's CPU were all that limited both (the steadier figure here).
-        cpuRatio: round(leastCpu('raw') / leastCpu('server'), 3),
-      });
+      for (const concurrency of CONCURRENCY) {
+        const runs = (phase: 'raw' | 'server') =>
+          all.filter(
+            (p) =>
+              p.mode === mode &&
+              p.workload === workload &&
+              p.phase === phase &&
+              (phase === 'raw' || p.concurrency === concurrency),
+          );
+        const best = (phase: 'raw' | 'server') => Math.max(0, ...runs(phase).map((p) => p.perSecond));
+        const leastCpu = (phase: 'raw' | 'server') =>
+          Math.min(...runs(phase).map((p) => p.cpuMicrosPerMessage));
+        const leastMachineCpu = (phase: 'raw' | 'server') =>
+          Math.min(...runs(phase).map((p) => p.machineCpuMicrosPerMessage ?? Number.NaN));
+        const raw = best('raw');
+        const processed = best('server');
+        summary.push({
+          mode,
+          workload,
+          ...(concurrency !== undefined ? { ingestConcurrency: concurrency } : {}),
+          rawPerSecond: Math.round(raw),
+          processedPerSecond: Math.round(processed),
+          ratio: raw ? round(processed / raw, 3) : null,
+          target: 0.5,
+          met: raw > 0 && processed / raw >= 0.5,
+          cpuMicrosPerMessageRaw: round(leastCpu('raw')),
+          cpuMicrosPerMessageServer: round(leastCpu('server')),
+          // What the ratio would be if this process's CPU were all that limited both (the steadier figure here).
+          cpuRatio: round(leastCpu('raw') / leastCpu('server'), 3),
+          machineCpuMicrosPerMessageRaw: round(leastMachineCpu('raw')),
+          machineCpuMicrosPerMessageServer: round(leastMachineCpu('server')),
+          // The ratio's ceiling once the machine's cores are saturated (the fleet and brokers share them).
+          machineCpuRatio: round(leastMachineCpu('raw') / leastMachineCpu('server'), 3),
+        });
+      }
     }
   }
   printTable(
@@ -208,22 +250,28 @@ function report(
     [
       'mode',
       'workload',
+      'lanes',
       'raw msg/s (no-op subscriber)',
       'processed msg/s (written)',
       'processed / raw',
       'target met',
       'CPU µs/msg raw → server',
       'CPU ratio',
+      'machine CPU µs/msg raw → server',
+      'machine CPU ratio',
     ],
     summary.map((s) => [
       labels[s.mode],
       s.workload,
+      s.ingestConcurrency ?? 'default',
       s.rawPerSecond,
       s.processedPerSecond,
       s.ratio === null ? undefined : `${round(s.ratio * 100)} %`,
       s.met ? 'yes' : 'NO',
       `${s.cpuMicrosPerMessageRaw} → ${s.cpuMicrosPerMessageServer}`,
       `${round(s.cpuRatio * 100)} %`,
+      `${s.machineCpuMicrosPerMessageRaw} → ${s.machineCpuMicrosPerMessageServer}`,
+      `${round(s.machineCpuRatio * 100)} %`,
     ]),
   );
   if (broker.brokerConfig) console.log(`Scaled mode's Mosquitto config:\n${broker.brokerConfig}\n`);
@@ -253,6 +301,7 @@ function report(
       progress: PROGRESS,
       window: WINDOW,
       rounds: ROUNDS,
+      ...(opts.concurrency ? { concurrency: CONCURRENCY } : {}),
     },
     summary,
     ...broker,

@@ -3,6 +3,7 @@ import { type RunningServer, startServer } from '../../packages/server/src/main.
 import { externalClientId, purgeSession, startRawExternal } from './brokers.js';
 import { type ProfileSummary, profilePath, startCpuProfile } from './cpu-profile.js';
 import type { Fleet, FleetDevice, Workload } from './fleet.js';
+import { machineCpu, machineCpuSince } from './ingest-machine-cpu.js';
 import {
   countOf,
   MODULES,
@@ -30,11 +31,16 @@ export interface PhaseResult {
   publisherCpuMicrosPerMessage: number;
   /** CPU of this process (the embedded broker and/or the server) per message. */
   cpuMicrosPerMessage: number;
+  /** The whole machine (Linux): how busy its cores were, and its CPU per message (see ingest-machine-cpu.ts). */
+  machineBusyPercent?: number;
+  machineCpuMicrosPerMessage?: number;
   complete: boolean;
   /** Server, upgrade workload: state changes recorded (one per message when nothing is lost). */
   changesWritten?: number;
   meanBatch?: number;
   meanBatchWriteMs?: number;
+  /** Server: the `ingestConcurrency` it ran with (undefined: the server's default for the mode's database). */
+  concurrency?: number;
 }
 
 export interface PhaseContext {
@@ -48,7 +54,7 @@ export interface PhaseContext {
   /** Directory for .cpuprofile files: profile the server while it works. */
   profileDir?: string;
   /** Server config for the ingest (defaults when absent). */
-  ingest?: { ingestBatchMax?: number; ingestBatchMs?: number };
+  ingest?: { ingestBatchMax?: number; ingestBatchMs?: number; ingestConcurrency?: number };
 }
 
 export interface ProfileResult {
@@ -78,11 +84,13 @@ export async function rawPhase(ctx: PhaseContext): Promise<PhaseResult[]> {
       const { messages } = await fleet.prepare(workload);
       const base = target.received();
       const cpu = process.cpuUsage();
+      const machine = machineCpu();
       const t0 = performance.now();
       const published = fleet.go();
       const done = await pollUntil(async () => target.received() - base, messages, 2, ctx.stallMs);
       const end = done.complete ? target.lastAt() : done.at;
       const used = process.cpuUsage(cpu);
+      const machineUsed = machineCpuSince(machine, messages);
       const publisher = await published;
       results.push({
         mode: mode.name,
@@ -95,6 +103,7 @@ export async function rawPhase(ctx: PhaseContext): Promise<PhaseResult[]> {
         publishMs: publisher.ms,
         publisherCpuMicrosPerMessage: (publisher.cpuMs * 1000) / messages,
         cpuMicrosPerMessage: (used.user + used.system) / messages,
+        ...machineUsed,
         complete: done.complete,
       });
       note(`${mode.name} raw ${workload.kind} r${ctx.round}: ${Math.round(results.at(-1)!.perSecond)} msg/s`);
@@ -176,6 +185,7 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
           );
   const stopProfile = ctx.profileDir ? await startCpuProfile() : undefined;
   const cpu = process.cpuUsage();
+  const machine = machineCpu();
   const t0 = performance.now();
   const published = fleet.go();
   // Anything the ingest writes counts as progress: batches written, and state changes (upgrade).
@@ -193,6 +203,7 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
     workload.kind === 'report' ? ctx.devices.length : ctx.devices.filter((d) => d.upgrading).length;
   const done = await pollUntil(check, target, 20, ctx.stallMs, progress);
   const used = process.cpuUsage(cpu);
+  const machineUsed = machineCpuSince(machine, messages);
   const publisher = await published;
   let profile: ProfileResult | undefined;
   if (stopProfile && ctx.profileDir) {
@@ -230,14 +241,17 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
     publishMs: publisher.ms,
     publisherCpuMicrosPerMessage: (publisher.cpuMs * 1000) / messages,
     cpuMicrosPerMessage: (used.user + used.system) / messages,
+    ...machineUsed,
     complete: done.complete,
     ...(changesWritten !== undefined ? { changesWritten } : {}),
+    ...(ctx.ingest?.ingestConcurrency !== undefined ? { concurrency: ctx.ingest.ingestConcurrency } : {}),
     meanBatch: batches ? delta(before, after, 'aloft_ingest_batch_size_sum') / batches : 0,
     meanBatchWriteMs: batches
       ? (delta(before, after, 'aloft_ingest_batch_write_seconds_sum') / batches) * 1000
       : 0,
   };
-  note(`${mode.name} server ${workload.kind} r${ctx.round}: ${Math.round(phase.perSecond)} msg/s`);
+  const lanes = phase.concurrency !== undefined ? ` (${phase.concurrency} lanes)` : '';
+  note(`${mode.name} server${lanes} ${workload.kind} r${ctx.round}: ${Math.round(phase.perSecond)} msg/s`);
   return { phase, profile };
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -27,6 +28,7 @@ import { openStore, redact, type Store } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { EventFeedStore } from './store/event-feed-store.js';
 import { FirmwareStore } from './store/firmware-store.js';
+import { InstanceStore } from './store/instance-store.js';
 import { JobStore } from './store/job-store.js';
 import { ProductStore } from './store/product-store.js';
 import { SettingsStore } from './store/settings-store.js';
@@ -34,6 +36,7 @@ import { TelemetryStore } from './store/telemetry-store.js';
 import { TokenStore } from './store/token-store.js';
 import { UpgradeStore } from './store/upgrade-store.js';
 import { WebhookStore } from './store/webhook-store.js';
+import { createDownloadResolver } from './transport/http/download/download-resolver.js';
 import { type DownloadServedEvent, downloadRoute } from './transport/http/download/download-route.js';
 import {
   createHmacDownloadUrlSigner,
@@ -44,6 +47,7 @@ import type { BrokerLink } from './transport/mqtt/broker-link.js';
 import { EmbeddedBroker } from './transport/mqtt/embedded-broker.js';
 import { ExternalBroker } from './transport/mqtt/external-broker.js';
 import { MqttGateway } from './transport/mqtt/gateway.js';
+import { InstanceMembership } from './transport/mqtt/instance-membership.js';
 import { MqttMessenger } from './transport/mqtt/mqtt-messenger.js';
 
 /** A running Aloft server. */
@@ -68,6 +72,13 @@ export interface ServerHooks {
   onDownload?: (event: DownloadServedEvent) => void;
 }
 
+/**
+ * Ingest lanes when `ingestConcurrency` is not set (bench/ingest.ts, docs/benchmarks.md "Ingest"). SQLite writes
+ * synchronously on one connection, so a second lane has nothing to overlap. On PostgreSQL each batch waits on a few
+ * round trips; lanes overlap them, each holding one of the pool's 10 connections while it writes.
+ */
+const DEFAULT_INGEST_CONCURRENCY: Record<Store['dialect'], number> = { sqlite: 1, postgres: 3 };
+
 /** Composition root: the only place that knows which store, broker and blob store are wired together. */
 export async function startServer(config: AloftConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel, base: { service: 'aloft' } });
@@ -88,7 +99,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
   try {
     const products = new ProductStore(store.db);
     const devices = new DeviceStore(store.db);
-    const telemetry = new TelemetryStore(store.db);
+    const telemetry = new TelemetryStore(store.db, store.dialect);
     const settings = new SettingsStore(store.db);
     const firmwareStore = new FirmwareStore(store.db);
     const jobStore = new JobStore(store.db);
@@ -107,13 +118,28 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       },
     };
 
+    const instanceId = `aloft-${randomBytes(6).toString('hex')}`;
+    // External broker that does not share `$` topics: every instance receives them, so the instances register in the
+    // database and split the devices between them (docs/operations.md). Joined before subscribing.
+    const membership =
+      config.mqttUrl && !config.mqttShareDollarTopics
+        ? await InstanceMembership.join({
+            registry: new InstanceStore(store.db),
+            self: { id: instanceId, host: hostname() },
+            heartbeatMs: config.instanceHeartbeatMs,
+            clock,
+            logger,
+          })
+        : undefined;
+    if (membership) cleanup.push(() => membership.stop());
     const broker: BrokerLink = config.mqttUrl
       ? await ExternalBroker.connect({
           url: config.mqttUrl,
           ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}),
           ...(config.mqttPassword !== undefined ? { password: config.mqttPassword } : {}),
           shareGroup: config.mqttShareGroup,
-          clientId: `aloft-${randomBytes(6).toString('hex')}`,
+          clientId: instanceId,
+          dollarTopics: membership ? { shared: false, owner: membership } : { shared: true },
           logger,
         })
       : await EmbeddedBroker.start({
@@ -214,6 +240,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       logger,
       batchMs: config.ingestBatchMs,
       batchMax: config.ingestBatchMax,
+      lanes: config.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY[store.dialect],
     });
     cleanup.push(() => ingest.close());
     await new MqttGateway({ broker, ingest, metrics, logger, clock }).start();
@@ -231,6 +258,9 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       );
       presenceSweep.unref();
       cleanup.push(async () => clearInterval(presenceSweep));
+      // Runs before the ingest and the broker link close (cleanup is in reverse): this instance keeps handling its
+      // devices until the others have taken them over.
+      if (membership) cleanup.push(() => membership.leave());
     }
 
     const http = await buildHttpServer({
@@ -249,19 +279,8 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
               metrics.downloadServed(event.status, event.completed);
               hooks.onDownload?.(event);
             },
-            resolve: async (id) => {
-              const firmware = /^\d{1,15}$/.test(id) ? await firmwareStore.get(Number(id)) : undefined;
-              const key = firmware?.blobKey;
-              if (!firmware || !key || !firmware.sha256 || !(await blobs.stat(key))) return undefined;
-              return {
-                fileName: firmware.fileName,
-                size: firmware.size,
-                sha256: firmware.sha256,
-                openRead: (range) => blobs.openRead(key, range),
-                // Filesystem store: the route reads the file itself with reused 1 MiB buffers (3x less CPU per GiB).
-                ...(blobs.localPath ? { localPath: blobs.localPath(key) } : {}),
-              };
-            },
+            // Firmware row + blob stat, remembered for a few seconds (see download-resolver.ts for why that is safe).
+            resolve: createDownloadResolver({ firmware: firmwareStore, blobs }),
           }),
       ],
     });

@@ -18,6 +18,13 @@ export const ConfigSchema = Type.Object(
     mqttPassword: Type.Optional(Type.String()),
     /** Share group name for `$share/<group>/...` subscriptions on an external broker. */
     mqttShareGroup: Type.String({ default: 'aloft', pattern: '^[A-Za-z0-9_-]+$' }),
+    /**
+     * Subscribe `$` topics (Tencent's `$ota/…`) shared too: only for brokers that deliver them to shared subscriptions
+     * (EMQX; Mosquitto does not). Off: every instance receives them and handles its own devices' (docs/operations.md).
+     */
+    mqttShareDollarTopics: Type.Boolean({ default: false }),
+    /** External broker: how often an instance records itself alive in the database; 3 missed = dead. */
+    instanceHeartbeatMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
     dataDir: Type.String({ default: './data' }),
     /** `postgres://…` for PostgreSQL; otherwise a SQLite file path. Default: <dataDir>/aloft.db. */
     databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -28,6 +35,12 @@ export const ConfigSchema = Type.Object(
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     ingestBatchMs: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
     ingestBatchMax: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+    /**
+     * Ingest batches written at once, devices spread over this many lanes (each device's messages stay in order).
+     * Default: 1 on SQLite (one connection, synchronous writes), 3 on PostgreSQL; each lane in flight holds one of
+     * the pool's 10 connections, hence the maximum: the engine and the HTTP API keep at least half.
+     */
+    ingestConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     engineTickMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
     /** With an external broker there are no connect events: a device counts as online this long after its last message. */
     presenceTimeoutSeconds: Type.Integer({ minimum: 10, default: 300 }),

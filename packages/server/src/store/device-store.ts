@@ -26,6 +26,9 @@ type DeviceRow = {
   created_at: number;
 };
 
+/** Per-product device lookups sent as one statement by `resolveMany`. */
+const LOOKUPS_PER_STATEMENT = 8;
+
 const deviceColumns = ['id', 'product_key', 'name', 'online', 'last_seen_at', 'created_at'] as const;
 
 export class DeviceStore implements DeviceRepository {
@@ -260,27 +263,32 @@ export class DeviceStore implements DeviceRepository {
     const resolved = new Map<string, ResolvedDevice>();
     // One `product_key = ? AND name IN (…)` per product: PostgreSQL planned the former OR of 300 (key, name) pairs
     // in ~4 ms and the whole lookup took 25–45 ms per 400-message batch, against 6–11 ms now (bench/ingest.ts).
+    // The per-product lookups go out as one UNION ALL: a round trip per product per ingest batch added up on
+    // PostgreSQL, and each branch keeps its own plan.
     const namesByProduct = new Map<string, Set<string>>();
     for (const r of refs) {
       const names = namesByProduct.get(r.productKey) ?? new Set<string>();
       names.add(r.deviceName);
       namesByProduct.set(r.productKey, names);
     }
-    for (const [productKey, names] of namesByProduct) {
-      for (const batch of chunked([...names], 500)) {
-        const rows = await this.db
+    const lookups = [...namesByProduct].flatMap(([productKey, names]) =>
+      chunked([...names], 500).map((batch) =>
+        this.db
           .selectFrom('devices')
           .innerJoin('products', 'products.key', 'devices.product_key')
           .select(['devices.id', 'devices.product_key', 'devices.name', 'products.dialect'])
           .where('devices.product_key', '=', productKey)
-          .where('devices.name', 'in', batch)
-          .execute();
-        for (const row of rows) {
-          resolved.set(`${row.product_key}/${row.name}`, {
-            id: Number(row.id),
-            dialect: row.dialect as Dialect,
-          });
-        }
+          .where('devices.name', 'in', batch),
+      ),
+    );
+    // At most LOOKUPS_PER_STATEMENT × 501 bound parameters per statement, well under SQLite's and PostgreSQL's limits.
+    for (const part of chunked(lookups, LOOKUPS_PER_STATEMENT)) {
+      const rows = await part.reduce((query, next) => query.unionAll(next)).execute();
+      for (const row of rows) {
+        resolved.set(`${row.product_key}/${row.name}`, {
+          id: Number(row.id),
+          dialect: row.dialect as Dialect,
+        });
       }
     }
     return resolved;

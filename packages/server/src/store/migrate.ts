@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import * as initial from './migrations/001-initial.js';
 import * as jobs from './migrations/002-jobs.js';
 import * as jobUpgradeCounts from './migrations/003-job-upgrade-counts.js';
+import * as serverInstances from './migrations/004-server-instances.js';
 import * as upgradeTabOrder from './migrations/005-upgrade-tab-order.js';
 import { type MigrationContext, migrationContext } from './migrations/migration-context.js';
 
@@ -12,6 +13,7 @@ const migrations: Record<string, MigrationModule> = {
   '001-initial': initial,
   '002-jobs': jobs,
   '003-job-upgrade-counts': jobUpgradeCounts,
+  '004-server-instances': serverInstances,
   '005-upgrade-tab-order': upgradeTabOrder,
 };
 

@@ -18,6 +18,7 @@ export interface Database {
   job_upgrade_counts: JobUpgradeCountTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  server_instances: ServerInstanceTable;
 }
 
 export interface ProductTable {
@@ -201,4 +202,13 @@ export interface WebhookDeliveryTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+}
+
+/** Server instances sharing this database (scaled mode); one whose heartbeat is too old is dead. */
+export interface ServerInstanceTable {
+  /** The instance's MQTT client id, new on every start. */
+  id: string;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
 }

@@ -16,7 +16,8 @@ export type DeviceEvent =
 
 /**
  * Where the ingest hands device events after writing their telemetry (the rollout engine listens here).
- * Called once per batch, in arrival order.
+ * Called once per batch, its events in arrival order. Batches of different ingest lanes may be handled at the same
+ * time, but a device's events are always in one lane: two calls in flight never share a device.
  */
 export interface DeviceEventSink {
   handle(events: readonly DeviceEvent[]): Promise<void>;

@@ -16,6 +16,12 @@ export interface BrokerLink {
   /** Where devices connect, for messages to the operator. */
   readonly address: string;
   subscribe(filters: readonly string[], handler: InboundHandler): Promise<void>;
+  /**
+   * Whether this instance is the one to handle a message from `device` on `topic`. Always, when the broker gives each
+   * message to one instance (the embedded broker, shared subscriptions); for a topic the broker delivers to every
+   * instance, only on the instance that owns the device.
+   */
+  handles(topic: string, device: DeviceRef): boolean;
   onPresence(handler: PresenceHandler): void;
   publish(message: OutboundMessage): Promise<void>;
   /** Undefined when healthy, else why not. */

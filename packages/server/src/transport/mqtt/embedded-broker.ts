@@ -181,6 +181,11 @@ export class EmbeddedBroker implements BrokerLink {
     }
   }
 
+  /** One broker, one server: every message is this instance's. */
+  handles(): boolean {
+    return true;
+  }
+
   onPresence(handler: PresenceHandler): void {
     this.presence = handler;
   }

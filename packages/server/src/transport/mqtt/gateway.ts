@@ -33,7 +33,10 @@ export class MqttGateway {
   private receive(codec: DialectCodec, topic: string, payload: Buffer): void {
     const { metrics, logger, ingest, broker } = this.options;
     // Several dialects may share a broker: only the codec whose topics these are decodes it.
-    if (!codec.deviceOf(topic)) return;
+    const device = codec.deviceOf(topic);
+    if (!device) return;
+    // A topic every instance receives is handled (decoded, written, acknowledged) by the device's owner alone.
+    if (!broker.handles(topic, device)) return;
     const decoded = codec.decode(topic, payload);
     if (!decoded.ok) {
       metrics.decodeError(codec.dialect, decoded.code);
