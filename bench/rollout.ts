@@ -5,13 +5,15 @@
  *
  *   npx tsx bench/rollout.ts [--sizes 1000,10000] [--max-downloads 64] [--processes 2] [--connect-rate 1000]
  *                            [--install-ms 0] [--tick-ms 100] [--probe-ms 3000] [--profile <dir>]
+ *                            [--fleet-profile <dir>]
  *
  * Processes: the server (embedded aedes + SQLite, temp data dir, loopback ports) runs in a child of its own; the
- * fleet (the simulator's `Fleet`: real MQTT clients, real downloads, sha256-verified, version reports) is split over
- * `--processes` children (more when a share would pass 5,000 devices). Each fleet process runs at most
+ * fleet (the simulator's `Fleet`: real MQTT clients, real downloads verified on md5 and sha256, version reports)
+ * is split over `--processes` children (more when a share would pass 5,000 devices). Each fleet process runs at most
  * `--max-downloads` downloads at once: 10,000 simultaneous downloads would pass the ~19,900 open files one process
  * may hold (see bench/rollout/download-limit.ts). With --profile, the server runs the largest rollout under the
- * V8 CPU profiler (what `node --cpu-prof` runs, limited to the rollout) and writes the .cpuprofile there.
+ * V8 CPU profiler (what `node --cpu-prof` runs, limited to the rollout) and writes the .cpuprofile there; with
+ * --fleet-profile, every fleet process does the same during every rollout (`fleet-<devices>-<i>.cpuprofile`).
  * Prints a table and one JSON line; timings come from the server's own upgrade rows (created → last notified →
  * last finished).
  */
@@ -37,6 +39,7 @@ const { values: opts } = parseArgs({
     'tick-ms': { type: 'string', default: '100' },
     'probe-ms': { type: 'string', default: '3000' },
     profile: { type: 'string' },
+    'fleet-profile': { type: 'string' },
   },
 });
 
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
           timeoutMs: 330_000,
           pollMs: 250,
           ...(profileFile ? { profileFile } : {}),
+          ...(opts['fleet-profile'] ? { fleetProfileDir: resolve(opts['fleet-profile']) } : {}),
         }),
       );
     }
@@ -154,9 +158,16 @@ function report(results: SizeResult[]): void {
     for (const a of r.profile?.areas ?? []) console.log(`  ${a.percent}%  ${a.name}`);
     for (const f of (r.profile?.functions ?? []).slice(0, 15)) console.log(`  ${f.percent}%  ${f.name}`);
   }
+  for (const r of results) {
+    (r.fleetProfiles ?? []).forEach((p, i) => {
+      console.log(`\nFleet process ${i} CPU profile of the ${r.devices}-device rollout (self time):`);
+      for (const a of p.areas) console.log(`  ${a.percent}%  ${a.name}`);
+      for (const f of p.functions.slice(0, 20)) console.log(`  ${f.percent}%  ${f.name}`);
+    });
+  }
   printJson('rollout', {
     options: opts,
-    results: results.map(({ profile, ...r }) => ({
+    results: results.map(({ profile, fleetProfiles: _fleetProfiles, ...r }) => ({
       ...r,
       totalMs: Math.round(r.totalMs),
       ...(profile ? { profileTop: profile.functions.slice(0, 10) } : {}),

@@ -1,11 +1,15 @@
+import type { HttpGet, HttpGetResponse } from '../../packages/device/src/index.js';
+
 /**
  * Caps how many downloads a fleet process runs at once. Without a cap, a dispatch wave tells all 10,000 devices
  * to download at the same moment: 10,000 HTTP sockets (plus their partial files) on top of 10,000 MQTT sockets
  * would pass the ~19,900 open files one process may hold, in the fleet processes and in the server alike. A
  * few hundred parallel downloads already saturate the route (see the bandwidth probe), so the cap changes when
- * a device starts downloading, not how fast the fleet as a whole is served.
+ * a device starts downloading, not how fast the fleet as a whole is served. The wait for a slot happens inside
+ * the device's HTTP client, where the SDK's idle timer runs: the fleet processes give their devices an idle
+ * timeout longer than any such wait.
  */
-export function limitDownloads(inner: typeof fetch, max: number): typeof fetch {
+export function limitDownloads(inner: HttpGet, max: number): HttpGet {
   let active = 0;
   const waiting: (() => void)[] = [];
   const acquire = (): Promise<void> => {
@@ -21,55 +25,38 @@ export function limitDownloads(inner: typeof fetch, max: number): typeof fetch {
     if (next) next();
     else active--;
   };
-  return async (input, init) => {
+  return async (url, options) => {
     await acquire();
-    let response: Response;
+    let response: HttpGetResponse;
     try {
-      response = await inner(input, init);
+      response = await inner(url, options);
     } catch (error) {
       release();
       throw error;
     }
-    if (!response.body) {
+    let released = false;
+    const done = () => {
+      if (released) return;
+      released = true;
       release();
-      return response;
-    }
-    return new Response(releasing(response.body, release), {
+    };
+    return {
       status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+      header: (name) => response.header(name),
+      body: releasing(response.body, done),
+      close: () => {
+        done();
+        response.close();
+      },
+    };
   };
 }
 
-/** The same body, calling `release` once when it ends, fails or is cancelled: the download's slot is free. */
-function releasing(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let released = false;
-  const done = () => {
-    if (released) return;
-    released = true;
-    release();
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const chunk = await reader.read();
-          if (chunk.done) {
-            done();
-            controller.close();
-          } else controller.enqueue(chunk.value);
-        } catch (error) {
-          done();
-          controller.error(error);
-        }
-      },
-      async cancel(reason) {
-        done();
-        await reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+/** The same body, calling `done` when it ends, fails or is left: the download's slot is free. */
+async function* releasing(body: AsyncIterable<Uint8Array>, done: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } finally {
+    done();
+  }
 }

@@ -4,13 +4,14 @@
  * bandwidth probe, so the probe's clients sit where the devices do.
  */
 import {
-  createHttpFetch,
   type DeviceIdentity,
   Fleet,
   type FleetProduct,
   type FleetSnapshot,
 } from '../../packages/cli/src/simulate/index.js';
+import { nodeHttpGet } from '../../packages/device/src/index.js';
 import { serve } from '../lib/child.js';
+import { type ProfileSummary, startCpuProfile } from '../lib/cpu-profile.js';
 import { probeBandwidth } from './bandwidth-probe.js';
 import { limitDownloads } from './download-limit.js';
 
@@ -22,6 +23,8 @@ export interface FleetStartArgs {
   maxDownloads: number;
   installMs: number;
   dataDir: string;
+  /** Longer than any wait for a download slot: that wait is not a stalled download. */
+  downloadIdleTimeoutMs: number;
 }
 
 export interface ProbeArgs {
@@ -31,6 +34,7 @@ export interface ProbeArgs {
 }
 
 let fleet: Fleet | undefined;
+let stopProfile: ((file: string) => Promise<ProfileSummary>) | undefined;
 
 serve({
   async start(args: FleetStartArgs) {
@@ -41,7 +45,8 @@ serve({
       installMs: args.installMs,
       connectRate: args.connectRate,
       dataDir: args.dataDir,
-      fetchImpl: limitDownloads(createHttpFetch(), args.maxDownloads),
+      downloadIdleTimeoutMs: args.downloadIdleTimeoutMs,
+      httpGet: limitDownloads(nodeHttpGet, args.maxDownloads),
       // A rollout of a healthy fleet: no injected faults.
       faults: {},
       seed: 1,
@@ -54,6 +59,14 @@ serve({
   },
   cpu() {
     return process.cpuUsage();
+  },
+  async profileStart() {
+    stopProfile = await startCpuProfile();
+  },
+  async profileStop(args: { file: string }) {
+    const stop = stopProfile;
+    stopProfile = undefined;
+    return stop ? stop(args.file) : undefined;
   },
   probe(args: ProbeArgs) {
     return probeBandwidth(args.url, args.concurrency, args.durationMs);

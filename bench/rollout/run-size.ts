@@ -27,6 +27,8 @@ export interface SizeOptions {
   pollMs: number;
   /** Profile the server during the rollout, into this file. */
   profileFile?: string;
+  /** Profile each fleet process during the rollout, into `<dir>/fleet-<devices>-<i>.cpuprofile`. */
+  fleetProfileDir?: string;
 }
 
 export interface SizeResult {
@@ -51,6 +53,8 @@ export interface SizeResult {
   peakDownloading: number;
   fleetFailures: Record<string, number>;
   profile?: ProfileSummary;
+  /** One summary per fleet process, when `fleetProfileDir` was given. */
+  fleetProfiles?: ProfileSummary[];
 }
 
 interface CpuUsage {
@@ -103,6 +107,10 @@ export async function runSize(
           maxDownloads: options.maxDownloads,
           installMs: options.installMs,
           dataDir,
+          // The slot wait (download-limit.ts) happens inside the devices' HTTP client, where the SDK counts it
+          // as a download without data: with the default 60 s, devices far back in a 10,000-device queue failed
+          // an attempt and retried from the back.
+          downloadIdleTimeoutMs: options.timeoutMs,
         };
         return fleet.call<FleetSnapshot>('start', args);
       }),
@@ -122,6 +130,7 @@ export async function runSize(
 
     note(`${n} devices: rollout`);
     if (options.profileFile) await server.call('profileStart');
+    if (options.fleetProfileDir) await Promise.all(fleets.map((f) => f.call('profileStart')));
     const serverCpu0 = await server.call<CpuUsage>('cpu');
     const fleetCpu0 = await Promise.all(fleets.map((f) => f.call<CpuUsage>('cpu')));
     const job = await api.jobs.batch({ firmwareId: firmware.id, allowUnverified: true });
@@ -130,6 +139,16 @@ export async function runSize(
     const fleetCpu1 = await Promise.all(fleets.map((f) => f.call<CpuUsage>('cpu')));
     const profile = options.profileFile
       ? await server.call<ProfileSummary>('profileStop', { file: options.profileFile })
+      : undefined;
+    const { fleetProfileDir } = options;
+    const fleetProfiles = fleetProfileDir
+      ? await Promise.all(
+          fleets.map((f, i) =>
+            f.call<ProfileSummary>('profileStop', {
+              file: join(fleetProfileDir, `fleet-${n}-${i}.cpuprofile`),
+            }),
+          ),
+        )
       : undefined;
     const timeline = await server.call<JobTimeline>('timeline', { jobId: job.id });
     const snapshots = await Promise.all(fleets.map((f) => f.call<FleetSnapshot>('snapshot')));
@@ -161,6 +180,7 @@ export async function runSize(
       peakDownloading: snapshots.reduce((sum, s) => sum + s.peakDownloading, 0),
       fleetFailures,
       ...(profile ? { profile } : {}),
+      ...(fleetProfiles ? { fleetProfiles } : {}),
     };
   } finally {
     await Promise.all(fleets.map((f) => f.call('stop').catch(() => {})));

@@ -1,3 +1,4 @@
+import type { HttpGet, HttpGetOptions, HttpGetResponse } from '@aloft/device';
 import { describe, expect, it } from 'vitest';
 import { countFaults, planFaults, seededRandom } from '../src/simulate/fault-plan.js';
 import { type LinkListener, SimulatedLink } from '../src/simulate/simulated-link.js';
@@ -5,21 +6,35 @@ import { type LinkListener, SimulatedLink } from '../src/simulate/simulated-link
 const SIZE = 10_000;
 const PACKAGE = Uint8Array.from({ length: SIZE }, (_, i) => i % 251);
 
-/** A fake server: the package (or the asked-for range of it) in 1000-byte chunks, as undici would stream it. */
-const server: typeof fetch = async (_input, init) => {
-  const range = new Headers(init?.headers).get('range');
+/** What the fake server's responses went through: `close()` calls, the link's way to cut the connection. */
+let closed = 0;
+
+/** A fake server: the package (or the asked-for range of it) in 1000-byte chunks, as a socket would deliver it. */
+const server: HttpGet = async (_url, options) => {
+  const range = options.headers.range;
   const start = range ? Number(/bytes=(\d+)-/.exec(range)?.[1]) : 0;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (let at = start; at < SIZE; at += 1000)
-        controller.enqueue(PACKAGE.slice(at, Math.min(SIZE, at + 1000)));
-      controller.close();
-    },
-  });
   const headers: Record<string, string> = { 'content-length': String(SIZE - start) };
   if (start > 0) headers['content-range'] = `bytes ${start}-${SIZE - 1}/${SIZE}`;
-  return new Response(body, { status: start > 0 ? 206 : 200, headers });
+  let open = true;
+  return {
+    status: start > 0 ? 206 : 200,
+    header: (name) => headers[name],
+    body: (async function* () {
+      for (let at = start; at < SIZE && open; at += 1000) yield PACKAGE.slice(at, Math.min(SIZE, at + 1000));
+    })(),
+    close: () => {
+      open = false;
+      closed++;
+    },
+  };
 };
+
+const GET = 'http://x/fw';
+const options = (extra: Partial<HttpGetOptions> = {}): HttpGetOptions => ({
+  headers: {},
+  signal: new AbortController().signal,
+  ...extra,
+});
 
 function recorder(): LinkListener & { events: string[]; bytes: number } {
   const seen = {
@@ -36,10 +51,10 @@ function recorder(): LinkListener & { events: string[]; bytes: number } {
 }
 
 /** Reads a body to its end or error: the bytes that arrived, and the error if there was one. */
-async function drain(response: Response): Promise<{ bytes: Uint8Array; error?: Error }> {
+async function drain(response: HttpGetResponse): Promise<{ bytes: Uint8Array; error?: Error }> {
   const chunks: Uint8Array[] = [];
   try {
-    for await (const chunk of response.body as ReadableStream<Uint8Array>) chunks.push(chunk);
+    for await (const chunk of response.body) chunks.push(chunk);
     return { bytes: Buffer.concat(chunks) };
   } catch (error) {
     return { bytes: Buffer.concat(chunks), error: error as Error };
@@ -85,7 +100,7 @@ describe('planFaults', () => {
 describe('SimulatedLink', () => {
   it('passes a healthy download through untouched', async () => {
     const seen = recorder();
-    const { bytes, error } = await drain(await new SimulatedLink({}, seen, server).fetch('http://x/fw'));
+    const { bytes, error } = await drain(await new SimulatedLink({}, seen, server).get(GET, options()));
     expect(error).toBeUndefined();
     expect(Buffer.compare(bytes, PACKAGE)).toBe(0);
     expect(seen.bytes).toBe(SIZE);
@@ -94,11 +109,13 @@ describe('SimulatedLink', () => {
   it('drops the connection once at the planned byte; the resumed request runs to the end', async () => {
     const seen = recorder();
     const link = new SimulatedLink({ dropAt: 0.4321 }, seen, server);
-    const first = await drain(await link.fetch('http://x/fw'));
+    const closedBefore = closed;
+    const first = await drain(await link.get(GET, options()));
     expect(first.bytes.byteLength).toBe(4321);
     expect(first.error).toMatchObject({ code: 'ECONNRESET' });
+    expect(closed).toBe(closedBefore + 1); // the real connection was closed, not just left unread
 
-    const rest = await drain(await link.fetch('http://x/fw', { headers: { range: 'bytes=4321-' } }));
+    const rest = await drain(await link.get(GET, options({ headers: { range: 'bytes=4321-' } })));
     expect(rest.error).toBeUndefined();
     expect(Buffer.compare(Buffer.concat([first.bytes, rest.bytes]), PACKAGE)).toBe(0);
     expect(seen.events).toEqual(['drop', 'resume 4321']);
@@ -106,16 +123,16 @@ describe('SimulatedLink', () => {
 
   it('cuts every attempt of a failing download half-way through what is left', async () => {
     const link = new SimulatedLink({ fail: 'download' }, recorder(), server);
-    const first = await drain(await link.fetch('http://x/fw'));
+    const first = await drain(await link.get(GET, options()));
     expect(first.bytes.byteLength).toBe(5000);
-    const second = await drain(await link.fetch('http://x/fw', { headers: { range: 'bytes=5000-' } }));
+    const second = await drain(await link.get(GET, options({ headers: { range: 'bytes=5000-' } })));
     expect(second.bytes.byteLength).toBe(2500);
     expect(second.error).toBeDefined();
   });
 
   it('flips a byte of a corrupt download, keeping its length', async () => {
     const { bytes, error } = await drain(
-      await new SimulatedLink({ fail: 'verify' }, recorder(), server).fetch('http://x/fw'),
+      await new SimulatedLink({ fail: 'verify' }, recorder(), server).get(GET, options()),
     );
     expect(error).toBeUndefined();
     expect(bytes.byteLength).toBe(SIZE);
@@ -126,7 +143,7 @@ describe('SimulatedLink', () => {
     const seen = recorder();
     const controller = new AbortController();
     const link = new SimulatedLink({ offlineAt: 0.25 }, seen, server);
-    const response = await link.fetch('http://x/fw', { signal: controller.signal });
+    const response = await link.get(GET, options({ signal: controller.signal }));
     const drained = drain(response);
     await expect.poll(() => seen.events).toEqual(['power loss']);
     controller.abort(new Error('device closed'));

@@ -43,7 +43,12 @@ export interface DownloadRetryOptions {
 /** Download tuning passed through to {@link downloadFirmware}. */
 export type DeviceDownloadOptions = Pick<
   DownloadOptions,
-  'fetchImpl' | 'bandwidthBytesPerSecond' | 'idleTimeoutMs' | 'checkpointEveryBytes' | 'checkpointEveryMs'
+  | 'httpGet'
+  | 'fetchImpl'
+  | 'bandwidthBytesPerSecond'
+  | 'idleTimeoutMs'
+  | 'checkpointEveryBytes'
+  | 'checkpointEveryMs'
 >;
 
 /** Options for {@link OtaDevice}. */
@@ -120,7 +125,7 @@ export interface OtaDeviceEvents {
    * A re-push of the task that a running `update()` works on is handed to that update instead (no event).
    */
   upgrade: [task: UpgradeTask, progress: ProgressReporter];
-  /** Download progress of the built-in flow (throttled like the reports: ≤ 1/s and at every 10%). */
+  /** Download progress of the built-in flow (throttled like the reports: every 10% step, at most once a second). */
   progress: [task: UpgradeTask, percent: number];
   /** The built-in flow installed a package and reported its version. */
   updated: [result: UpdateResult];

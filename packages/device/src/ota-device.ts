@@ -230,7 +230,14 @@ export class OtaDevice extends EventEmitter<OtaDeviceEvents> {
           confirm: (module, version) => {
             this.reportVersion(module, version).catch((error: unknown) => this.#emitError(error));
           },
-          onProgress: (t, percent) => this.emit('progress', t, percent),
+          onProgress: (t, percent) => {
+            // A throwing listener must not fail the download (nor, from the throttle's timer, crash the process).
+            try {
+              this.emit('progress', t, percent);
+            } catch (error) {
+              this.#emitError(error);
+            }
+          },
         });
         if (result.rebootRequired) {
           this.#awaitingReboot.set(task.module, task.version);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { UpgradeTask } from '@aloft/protocol';
 import { DownloadError, type DownloadResult, downloadFirmware } from './download/index.js';
+import { removeFile } from './download/remove-file.js';
 import type { DeviceDownloadOptions, Installer, UpdateResult } from './ota-device-options.js';
 import type { PendingReports } from './pending-reports.js';
 import type { ProgressReporter } from './progress-reporter.js';
@@ -100,7 +100,7 @@ async function installStep(ctx: UpdateFlowContext, file: string): Promise<boolea
     if (reboot) await ctx.pending.remove([{ module: session.module, version: session.version }]);
     await fail(ctx, 'install', new Error(messageOf(error), { cause: error }), 'install_failed');
   }
-  await rm(file, { force: true });
+  await removeFile(file);
   return reboot;
 }
 

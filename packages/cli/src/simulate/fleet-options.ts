@@ -1,4 +1,4 @@
-import type { OtaDeviceOptions } from '@aloft/device';
+import type { HttpGet, OtaDeviceOptions } from '@aloft/device';
 import type { Dialect } from '@aloft/protocol';
 import type { FaultCounts, FaultFractions } from './fault-plan.js';
 import type { DeviceIdentity, SimulatedDeviceState } from './simulated-device.js';
@@ -36,15 +36,21 @@ export interface FleetOptions {
   connectAttempts?: number;
   /** Wait before a device retries a failed download; doubles per attempt up to 8×. Default 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * How long a download may go without a byte before the attempt fails and is retried (the SDK's
+   * `download.idleTimeoutMs`). Default the SDK's 60 s. A fleet whose downloads wait for a slot inside `httpGet`
+   * (the rollout benchmark caps them per process) needs longer: the wait counts as silence.
+   */
+  downloadIdleTimeoutMs?: number;
   /** Parent of the devices' data directories. Default: a temporary directory, removed by `Fleet.stop`. */
   dataDir?: string;
   /** Seeds which devices get which fault. Default random (see {@link FleetSnapshot.seed}). */
   seed?: number;
   /**
-   * The HTTP client downloads go through, before faults are injected. Default `createHttpFetch`: one
+   * The HTTP client downloads go through, before faults are injected. Default the SDK's `nodeHttpGet`: one
    * connection per download, really closed when a drop is injected.
    */
-  fetchImpl?: typeof fetch;
+  httpGet?: HttpGet;
   /** Extra MQTT.js options for every device (keepalive, reconnectPeriod…). */
   mqtt?: OtaDeviceOptions['mqtt'];
 }

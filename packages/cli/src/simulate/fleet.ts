@@ -3,11 +3,11 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeHttpGet } from '@aloft/device';
 import { abortable, delay } from './abortable.js';
 import { ConnectPacer } from './connect-pacer.js';
 import { countFaults, type FaultCounts, planFaults, seededRandom } from './fault-plan.js';
 import type { FleetOptions, FleetProduct, FleetSnapshot } from './fleet-options.js';
-import { createHttpFetch } from './http-fetch.js';
 import {
   type DeviceEnvironment,
   type DeviceObserver,
@@ -96,9 +96,10 @@ export class Fleet {
       offlineMs: options.offlineMs ?? 10_000,
       bandwidthBytesPerSecond: options.bandwidthBytesPerSecond,
       retryDelayMs: options.retryDelayMs ?? 1000,
+      downloadIdleTimeoutMs: options.downloadIdleTimeoutMs,
       connectAttempts: options.connectAttempts ?? 3,
       dataDir: this.#dataDir.path,
-      fetchImpl: options.fetchImpl ?? createHttpFetch(),
+      httpGet: options.httpGet ?? nodeHttpGet,
       mqtt: options.mqtt,
       pacer: new ConnectPacer(options.connectRate ?? 200),
       signal: this.#stop.signal,

@@ -17,7 +17,6 @@ export {
   provisionFleet,
 } from './fleet-provisioning.js';
 export { finalReportJson, formatFinalReport, formatLiveStatus } from './fleet-report.js';
-export { createHttpFetch } from './http-fetch.js';
 export { simulateCommand } from './simulate-command.js';
 export {
   type DeviceIdentity,

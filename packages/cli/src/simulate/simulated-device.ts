@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Installer, OtaDevice, type OtaDeviceOptions } from '@aloft/device';
+import { type HttpGet, type Installer, OtaDevice, type OtaDeviceOptions } from '@aloft/device';
 import type { Dialect } from '@aloft/protocol';
 import { abortable, delay } from './abortable.js';
 import type { ConnectPacer } from './connect-pacer.js';
@@ -71,10 +71,13 @@ export interface DeviceEnvironment {
   offlineMs: number;
   bandwidthBytesPerSecond: number | undefined;
   retryDelayMs: number;
+  /** The SDK's default when undefined. */
+  downloadIdleTimeoutMs: number | undefined;
   connectAttempts: number;
   /** Parent of every device's data directory. */
   dataDir: string;
-  fetchImpl: typeof fetch;
+  /** The HTTP client downloads go through, before the device's faults are injected. */
+  httpGet: HttpGet;
   mqtt: OtaDeviceOptions['mqtt'];
   pacer: ConnectPacer;
   /** Aborted when the fleet stops. */
@@ -136,7 +139,7 @@ export class SimulatedDevice {
           this.#cycle = this.#powerCycle();
         },
       },
-      env.fetchImpl,
+      env.httpGet,
     );
     this.#setState('connecting');
   }
@@ -211,7 +214,7 @@ export class SimulatedDevice {
       ...(env.signingPublicKey === undefined ? {} : { publicKey: env.signingPublicKey }),
       autoUpdate: this.#installer(),
       download: {
-        fetchImpl: this.#link.fetch,
+        httpGet: this.#link.get,
         // A checkpoint costs two fsyncs; a thousand devices taking one a second swamp the disk (and Node's four
         // file-system threads). A simulated device never crashes, and the SDK also checkpoints on every failure
         // and abort, which is what the drop and offline faults need: so only then.
@@ -220,6 +223,7 @@ export class SimulatedDevice {
         ...(env.bandwidthBytesPerSecond === undefined
           ? {}
           : { bandwidthBytesPerSecond: env.bandwidthBytesPerSecond }),
+        ...(env.downloadIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: env.downloadIdleTimeoutMs }),
       },
       retry: { delayMs: env.retryDelayMs, maxDelayMs: env.retryDelayMs * 8 },
       mqtt: {

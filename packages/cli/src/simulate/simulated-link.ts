@@ -1,3 +1,4 @@
+import { type HttpGet, type HttpGetResponse, nodeHttpGet } from '@aloft/device';
 import type { DeviceFaults } from './fault-plan.js';
 
 /** What a {@link SimulatedLink} tells its device about. */
@@ -20,7 +21,7 @@ interface Stop {
 }
 
 /**
- * The HTTP side of a simulated device: a `fetch` for the SDK's downloader (`download.fetchImpl`) that
+ * The HTTP side of a simulated device: an {@link HttpGet} for the SDK's downloader (`download.httpGet`) that
  * injects the device's faults into real responses from the server, from the outside of the SDK:
  * - a connection drop cuts the body at the planned byte and closes the socket (the server sees an incomplete
  *   response); the SDK checkpoints and resumes with a Range request;
@@ -28,35 +29,35 @@ interface Stop {
  * - a corrupt download flips the first byte of every response, so the digest check fails;
  * - a power loss stops the bytes at the planned offset and stalls until the device is closed.
  * One link per device, for the life of the simulated device (across its restarts), so a one-off fault
- * happens once.
+ * happens once. A healthy response's chunks pass through as they are, only counted.
  */
 export class SimulatedLink {
   readonly #faults: DeviceFaults;
   readonly #listener: LinkListener;
-  readonly #base: typeof fetch;
+  readonly #base: HttpGet;
   #dropped = false;
   #poweredOff = false;
 
-  constructor(faults: DeviceFaults, listener: LinkListener, base: typeof fetch = fetch) {
+  constructor(faults: DeviceFaults, listener: LinkListener, base: HttpGet = nodeHttpGet) {
     this.#faults = faults;
     this.#listener = listener;
     this.#base = base;
   }
 
-  /** The fetch to hand the SDK. */
-  readonly fetch: typeof fetch = async (input, init) => {
-    const offset = requestOffset(init?.headers);
+  /** The client to hand the SDK. */
+  readonly get: HttpGet = async (url, options) => {
+    const offset = requestOffset(options.headers.range);
     if (offset > 0) this.#listener.onResume(offset);
-    const response = await this.#base(input, init);
-    const span = response.body === null ? undefined : responseSpan(response);
+    const response = await this.#base(url, options);
+    const span = responseSpan(response);
     // Errors and odd answers go to the SDK untouched: its own checks are part of what is simulated.
-    if (span === undefined || response.body === null) return response;
-    const body = this.#faultyBody(response.body, span, init?.signal ?? undefined);
-    return new Response(body, {
+    if (span === undefined) return response;
+    return {
       status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+      header: (name) => response.header(name),
+      body: this.#faultyBody(response, span, options.signal),
+      close: () => response.close(),
+    };
   };
 
   /** The first fault due in a response covering `[start, total)`. */
@@ -74,60 +75,43 @@ export class SimulatedLink {
     return stops.sort((a, b) => a.at - b.at)[0];
   }
 
-  #faultyBody(
-    source: ReadableStream<Uint8Array>,
-    span: Span,
-    signal: AbortSignal | undefined,
-  ): ReadableStream<Uint8Array> {
-    const reader = source.getReader();
+  async *#faultyBody(response: HttpGetResponse, span: Span, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const stop = this.#nextStop(span);
     let position = span.start;
     let corrupt = this.#faults.fail === 'verify';
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        // Loop until something is enqueued: a pull that enqueues nothing is not called again.
-        for (;;) {
-          if (stop !== undefined && position >= stop.at) {
-            // Closes the real connection, as a dropped link or a dead device would.
-            await reader.cancel().catch(() => {});
-            controller.error(await this.#interrupt(stop, signal));
-            return;
-          }
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            return;
-          }
-          let chunk = value;
-          if (stop !== undefined && position + chunk.byteLength > stop.at) {
-            chunk = chunk.subarray(0, stop.at - position);
-          }
-          if (corrupt && chunk.byteLength > 0) {
-            chunk = chunk.slice();
-            chunk[0] = (chunk[0] ?? 0) ^ 0xff;
-            corrupt = false;
-          }
-          position += chunk.byteLength;
-          if (chunk.byteLength === 0) continue;
-          this.#listener.onBytes(chunk.byteLength);
-          controller.enqueue(chunk);
-          return;
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
+    for await (const received of response.body) {
+      let chunk = received;
+      if (stop !== undefined && position + chunk.byteLength > stop.at) {
+        chunk = chunk.subarray(0, stop.at - position);
+      }
+      if (corrupt && chunk.byteLength > 0) {
+        chunk = chunk.slice();
+        chunk[0] = (chunk[0] ?? 0) ^ 0xff;
+        corrupt = false;
+      }
+      position += chunk.byteLength;
+      if (chunk.byteLength > 0) {
+        this.#listener.onBytes(chunk.byteLength);
+        yield chunk;
+      }
+      if (stop !== undefined && position >= stop.at) {
+        // Closes the real connection, as a dropped link or a dead device would.
+        response.close();
+        throw await this.#interrupt(stop, signal);
+      }
+    }
   }
 
   /** Carries out a stop; resolves to the error the body fails with. */
-  async #interrupt(stop: Stop, signal: AbortSignal | undefined): Promise<unknown> {
+  async #interrupt(stop: Stop, signal: AbortSignal): Promise<unknown> {
     if (stop.kind === 'power') {
       this.#poweredOff = true;
       this.#listener.onPowerLoss();
       // The device is being switched off: nothing more arrives until the SDK aborts the request.
-      if (signal !== undefined && !signal.aborted) {
+      if (!signal.aborted) {
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       }
-      return signal?.reason ?? connectionReset('simulated power loss');
+      return signal.reason;
     }
     if (stop.kind === 'drop') {
       this.#dropped = true;
@@ -148,19 +132,18 @@ function at(fraction: number | undefined, total: number): number | undefined {
   return fraction === undefined ? undefined : Math.floor(fraction * total);
 }
 
-function requestOffset(headers: RequestInit['headers']): number {
-  const range = new Headers(headers).get('range');
-  const match = range === null ? null : /^bytes=(\d+)-/.exec(range);
+function requestOffset(range: string | undefined): number {
+  const match = range === undefined ? null : /^bytes=(\d+)-/.exec(range);
   return match ? Number(match[1]) : 0;
 }
 
-function responseSpan(response: Response): Span | undefined {
+function responseSpan(response: HttpGetResponse): Span | undefined {
   if (response.status === 200) {
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const length = Number(response.header('content-length') ?? Number.NaN);
     return Number.isSafeInteger(length) ? { start: 0, total: length } : undefined;
   }
   if (response.status === 206) {
-    const match = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+    const match = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.header('content-range') ?? '');
     return match ? { start: Number(match[1]), total: Number(match[2]) } : undefined;
   }
   return undefined;

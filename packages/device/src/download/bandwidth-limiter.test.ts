@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBandwidthLimiter, TokenBucket } from './bandwidth-limiter.js';
+import { createBandwidthLimiter, limitBandwidth, TokenBucket } from './bandwidth-limiter.js';
 import { virtualClock } from './testing/fixtures.js';
 
 /** A bucket that records each release with the virtual time it happened at. */
@@ -32,6 +32,26 @@ async function pump(chunks: number[], bucket: TokenBucket): Promise<number[]> {
 }
 
 describe('bandwidth limiter', () => {
+  it('paces an async-iterable body the same way, in slices that are views of the chunks', async () => {
+    const clock = virtualClock();
+    const bucket = new TokenBucket({ bytesPerSecond: 10_000, burstBytes: 2_000, clock });
+    const chunks = [new Uint8Array(5_000).fill(1), new Uint8Array(3_000).fill(2)];
+    const slices: Uint8Array[] = [];
+    for await (const slice of limitBandwidth(
+      (async function* () {
+        yield* chunks;
+      })(),
+      bucket,
+    )) {
+      slices.push(slice);
+    }
+    expect(slices.map((s) => s.byteLength)).toEqual([2_000, 2_000, 1_000, 2_000, 1_000]);
+    expect(slices[0]?.buffer).toBe(chunks[0]?.buffer);
+    expect(Buffer.concat(slices).equals(Buffer.concat(chunks))).toBe(true);
+    // 8,000 bytes at 10,000 B/s with a 2,000-byte head start: at least 0.6 virtual seconds of waiting.
+    expect(clock.now()).toBeGreaterThanOrEqual(600 - 1e-6);
+  });
+
   it('never lets more than rate + burst through in any virtual second', async () => {
     const clock = virtualClock();
     const bucket = new RecordingBucket({ bytesPerSecond: 10_000, burstBytes: 2_000, clock });

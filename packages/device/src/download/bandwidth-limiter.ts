@@ -85,9 +85,20 @@ export class TokenBucket {
 }
 
 /**
- * A byte-stream transform that passes bytes on no faster than `bytesPerSecond` (the fleet simulator uses it to
- * model slow cellular links). Chunks are split into slices of at most `burstBytes` so the output stays smooth;
- * slices are views, never copies. Backpressure slows the upstream reader, so nothing piles up in memory.
+ * Passes the chunks of `source` on no faster than the bucket allows (the fleet simulator uses it to model slow
+ * cellular links). Chunks are split into slices of at most `burstBytes` so the output stays smooth; slices are
+ * views, never copies. The source is read only as fast as the output is consumed, so nothing piles up in memory.
+ */
+export async function* limitBandwidth(
+  source: AsyncIterable<Uint8Array>,
+  bucket: TokenBucket,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) yield* paced(chunk, bucket);
+}
+
+/**
+ * {@link limitBandwidth} as a web-stream transform, for bodies read as web streams (e.g. a fetch Response's).
+ * Backpressure slows the upstream reader, so nothing piles up in memory.
  */
 export function createBandwidthLimiter(
   options: BandwidthLimitOptions | TokenBucket,
@@ -95,11 +106,16 @@ export function createBandwidthLimiter(
   const bucket = options instanceof TokenBucket ? options : new TokenBucket(options);
   return new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
-      for (let offset = 0; offset < chunk.byteLength; offset += bucket.burstBytes) {
-        const slice = chunk.subarray(offset, offset + bucket.burstBytes);
-        await bucket.take(slice.byteLength);
-        controller.enqueue(slice);
-      }
+      for await (const slice of paced(chunk, bucket)) controller.enqueue(slice);
     },
   });
+}
+
+/** One chunk as slices of at most `burstBytes`, each released when the bucket allows. */
+async function* paced(chunk: Uint8Array, bucket: TokenBucket): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < chunk.byteLength; offset += bucket.burstBytes) {
+    const slice = chunk.subarray(offset, offset + bucket.burstBytes);
+    await bucket.take(slice.byteLength);
+    yield slice;
+  }
 }

@@ -1,6 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { UpgradeTask } from '@aloft/protocol';
 import { writeFileDurably } from './durable-files.js';
+import { removeFile } from './remove-file.js';
 
 /**
  * What a device remembers about a partial download (Tencent's C SDK keeps `{version, downloaded_size}` the
@@ -46,16 +47,25 @@ export function checkpointFor(task: UpgradeTask, bytesWritten: number): Download
 
 /** Reads a checkpoint; `undefined` when there is none or it is unreadable (then the partial is worthless). */
 export async function readCheckpoint(path: string): Promise<DownloadCheckpoint | undefined> {
+  const stored = await loadCheckpoint(path);
+  return typeof stored === 'string' ? undefined : stored;
+}
+
+/**
+ * Reads a checkpoint, telling a missing one (nothing to clean up: a fresh download truncates any leftover
+ * partial file) from one that is there but unusable (unreadable, torn, not a checkpoint).
+ */
+export async function loadCheckpoint(path: string): Promise<DownloadCheckpoint | 'missing' | 'unusable'> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
   }
   try {
-    return parseCheckpoint(JSON.parse(text));
+    return parseCheckpoint(JSON.parse(text)) ?? 'unusable';
   } catch {
-    return undefined;
+    return 'unusable';
   }
 }
 
@@ -96,6 +106,6 @@ export async function writeCheckpoint(path: string, checkpoint: DownloadCheckpoi
 }
 
 export async function removeCheckpoint(path: string): Promise<void> {
-  await rm(path, { force: true });
-  await rm(`${path}.tmp`, { force: true });
+  await removeFile(path);
+  await removeFile(`${path}.tmp`);
 }

@@ -18,12 +18,6 @@ export async function writeFileDurably(path: string, content: string): Promise<v
   await syncDirectory(dirname(path));
 }
 
-/** Renames durably: the directory entry change is flushed too. */
-export async function renameDurably(from: string, to: string): Promise<void> {
-  await rename(from, to);
-  await syncDirectory(dirname(to));
-}
-
 /**
  * Flushes a directory so a rename in it survives power loss (Linux). Best effort: Windows cannot open a
  * directory, and losing a rename only costs re-downloading the bytes since the previous checkpoint.

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from './download-error.js';
+import type { HttpGetResponse } from './http-get.js';
 import { planResponse, requestHeaders } from './http-response.js';
 
-function response(status: number, headers: Record<string, string>, body = 'x'): Response {
-  return new Response(status === 416 ? null : body, { status, headers });
+function response(status: number, headers: Record<string, string>): HttpGetResponse {
+  return {
+    status,
+    header: (name) => headers[name],
+    body: (async function* () {
+      yield new Uint8Array(1);
+    })(),
+    close: () => {},
+  };
 }
 
 function codeOf(fn: () => unknown): string | undefined {

@@ -1,9 +1,10 @@
 import { DownloadError, errorForStatus } from './download-error.js';
+import type { HttpGetResponse } from './http-get.js';
 
 /** What to do with a response to a (possibly ranged) firmware GET. */
 export type ResponsePlan =
   /** Stream `body`; its first byte is byte `startsAt` of the file (0 when the server ignored our Range). */
-  | { kind: 'stream'; startsAt: number; body: ReadableStream<Uint8Array> }
+  | { kind: 'stream'; startsAt: number; body: AsyncIterable<Uint8Array> }
   /** 416 to a resume: the server no longer agrees with our offset, start again from byte 0. */
   | { kind: 'restart' };
 
@@ -13,7 +14,8 @@ export type ResponsePlan =
  *
  * Compression is refused: byte offsets must be offsets in the file, and Aliyun/Tencent servers expect to send
  * raw bytes with a Content-Length. A ranged request needs no header: the Fetch standard makes fetch itself add
- * `Accept-Encoding: identity` when `Range` is set (undici does), so setting it too would send it twice.
+ * `Accept-Encoding: identity` when `Range` is set (undici does), so setting it too would send it twice; the
+ * default client (`nodeHttpGet`) always sends it.
  */
 export function requestHeaders(offset: number): Record<string, string> {
   return offset > 0 ? { range: `bytes=${offset}-` } : { 'accept-encoding': 'identity' };
@@ -22,15 +24,15 @@ export function requestHeaders(offset: number): Record<string, string> {
 /**
  * Checks a response against what was asked (`offset`) and the task's `size`, following the LinkSDK rules:
  * only 200/206 are usable, and a Content-Length is required (no chunked transfer).
- * Throws a {@link DownloadError}; the caller cancels the body.
+ * Throws a {@link DownloadError}; the caller closes the response.
  */
-export function planResponse(response: Response, offset: number, size: number): ResponsePlan {
-  const { status } = response;
+export function planResponse(response: HttpGetResponse, offset: number, size: number): ResponsePlan {
+  const { status, body } = response;
   if (status === 416 && offset > 0) return { kind: 'restart' };
   if (status !== 200 && status !== 206) throw errorForStatus(status);
 
-  const encoding = response.headers.get('content-encoding');
-  if (encoding !== null && encoding.toLowerCase() !== 'identity') {
+  const encoding = response.header('content-encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     throw new DownloadError(
       'download_failed',
       `server compressed the body (${encoding}); raw bytes required`,
@@ -39,11 +41,10 @@ export function planResponse(response: Response, offset: number, size: number): 
       },
     );
   }
-  const length = parseByteCount(response.headers.get('content-length'));
+  const length = parseByteCount(response.header('content-length'));
   if (length === undefined) {
     throw new DownloadError('download_failed', 'response has no valid Content-Length', { status });
   }
-  const body = response.body ?? emptyBody();
 
   if (status === 200) {
     // A 200 to a Range request means no range support: the body is the whole file, from byte 0.
@@ -54,7 +55,7 @@ export function planResponse(response: Response, offset: number, size: number): 
   if (offset === 0) {
     throw new DownloadError('download_failed', 'HTTP 206 to a request without Range', { status });
   }
-  const range = parseContentRange(response.headers.get('content-range'));
+  const range = parseContentRange(response.header('content-range'));
   if (range === undefined) {
     throw new DownloadError('download_failed', 'HTTP 206 without a valid Content-Range', { status });
   }
@@ -76,21 +77,19 @@ function sizeMismatch(actual: number, expected: number, status: number): Downloa
   });
 }
 
-function parseByteCount(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+function parseByteCount(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   const n = Number(value.trim());
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function parseContentRange(value: string | null): { start: number; end: number; total?: number } | undefined {
-  const match = value === null ? null : /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(value.trim());
+function parseContentRange(
+  value: string | undefined,
+): { start: number; end: number; total?: number } | undefined {
+  const match = value === undefined ? null : /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(value.trim());
   if (match === null) return undefined;
   const [, start, end, total] = match;
   const range: { start: number; end: number; total?: number } = { start: Number(start), end: Number(end) };
   if (total !== undefined && total !== '*') range.total = Number(total);
   return range;
-}
-
-function emptyBody(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
 }

@@ -1,8 +1,11 @@
-import { type FileHandle, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { UpgradeTask } from '@aloft/protocol';
+import { BatchedWriter } from './batched-writer.js';
 import { checkpointFor, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DownloadError } from './download-error.js';
 import type { PackageFiles } from './package-files.js';
+import { removeFile } from './remove-file.js';
 
 /** When to write a checkpoint while bytes arrive. */
 export interface CheckpointPolicy {
@@ -16,16 +19,19 @@ export interface CheckpointPolicy {
 /**
  * The `.part` file being written plus its checkpoint. Invariant: the checkpoint never claims more bytes than
  * were flushed (fdatasync) to the partial file before it was written, so after a crash the first
- * `bytesWritten` bytes can be trusted even if the file is longer or its tail is garbage.
+ * `bytesWritten` bytes can be trusted even if the file is longer or its tail is garbage. Between checkpoints the
+ * bytes are written in batches (see {@link BatchedWriter}): nothing a crash could lose matters, since only
+ * checkpointed bytes are ever trusted.
  */
 export class PartialFile {
   readonly #handle: FileHandle;
   readonly #files: PackageFiles;
   readonly #task: UpgradeTask;
   readonly #policy: CheckpointPolicy;
-  #bytes: number;
+  readonly #writer: BatchedWriter;
   #checkpointedBytes: number;
   #checkpointedAt: number;
+  #checkpointOnDisk: boolean;
 
   private constructor(
     handle: FileHandle,
@@ -33,45 +39,58 @@ export class PartialFile {
     task: UpgradeTask,
     policy: CheckpointPolicy,
     bytes: number,
+    checkpointOnDisk: boolean,
   ) {
     this.#handle = handle;
+    this.#writer = new BatchedWriter(handle, bytes);
     this.#files = files;
     this.#task = task;
     this.#policy = policy;
-    this.#bytes = bytes;
     this.#checkpointedBytes = bytes;
     this.#checkpointedAt = policy.now();
+    this.#checkpointOnDisk = checkpointOnDisk;
   }
 
-  /** Opens the partial file cut to `bytes` (0 = start afresh). */
+  /**
+   * Opens the partial file cut to `bytes` (0 = start afresh), knowing whether a checkpoint file exists. A fresh
+   * start creates the data directory if need be: only then, instead of an `mkdir` per download.
+   */
   static async open(
     files: PackageFiles,
     task: UpgradeTask,
     policy: CheckpointPolicy,
     bytes: number,
+    checkpointOnDisk: boolean,
   ): Promise<PartialFile> {
-    const handle = await localIo('open the partial file', () => open(files.part, bytes > 0 ? 'r+' : 'w'));
-    const file = new PartialFile(handle, files, task, policy, bytes);
+    const handle = await localIo('open the partial file', () =>
+      bytes > 0 ? open(files.part, 'r+') : createFile(files.part),
+    );
     // A crash can leave bytes past the checkpoint; they were never confirmed, so drop them.
-    if (bytes > 0) await localIo('truncate the partial file', () => handle.truncate(bytes));
-    return file;
-  }
-
-  /** Bytes of the file received so far. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  async append(chunk: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < chunk.byteLength) {
-      const { bytesWritten } = await localIo('write the partial file', () =>
-        this.#handle.write(chunk, done, chunk.byteLength - done, this.#bytes + done),
-      );
-      done += bytesWritten;
+    if (bytes > 0) {
+      try {
+        await localIo('truncate the partial file', () => handle.truncate(bytes));
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
     }
-    this.#bytes += chunk.byteLength;
-    const sinceBytes = this.#bytes - this.#checkpointedBytes;
+    return new PartialFile(handle, files, task, policy, bytes, checkpointOnDisk);
+  }
+
+  /** Bytes of the file received so far (the last few may still wait in memory for the next write). */
+  get bytes(): number {
+    return this.#writer.end;
+  }
+
+  /** Whether a checkpoint file exists (found at the start, or written since): one to remove when done. */
+  get checkpointOnDisk(): boolean {
+    return this.#checkpointOnDisk;
+  }
+
+  /** Takes `chunk` (copied: the caller may reuse its memory once this resolves). */
+  async append(chunk: Uint8Array): Promise<void> {
+    await localIo('write the partial file', () => this.#writer.write(chunk));
+    const sinceBytes = this.bytes - this.#checkpointedBytes;
     if (
       sinceBytes >= this.#policy.everyBytes ||
       (sinceBytes > 0 && this.#policy.now() - this.#checkpointedAt >= this.#policy.everyMs)
@@ -82,28 +101,43 @@ export class PartialFile {
 
   /** Starts over from byte 0 (the server ignored our Range or refused it). */
   async restart(): Promise<void> {
+    this.#writer.restartAt(0);
     await localIo('truncate the partial file', () => this.#handle.truncate(0));
-    this.#bytes = 0;
     await this.checkpoint();
   }
 
-  /** Flushes the data, then records how much of it is durable. */
+  /** Writes what is received, flushes it, then records how much of it is durable. */
   async checkpoint(): Promise<void> {
-    await localIo('flush the partial file', () => this.#handle.datasync());
+    await this.flush();
     await localIo('write the checkpoint', () =>
-      writeCheckpoint(this.#files.checkpoint, checkpointFor(this.#task, this.#bytes)),
+      writeCheckpoint(this.#files.checkpoint, checkpointFor(this.#task, this.bytes)),
     );
-    this.#checkpointedBytes = this.#bytes;
+    this.#checkpointOnDisk = true;
+    this.#checkpointedBytes = this.bytes;
     this.#checkpointedAt = this.#policy.now();
   }
 
-  /** Flushes the data (before the file is renamed into place). */
+  /** Writes what is received and flushes it (before the file is renamed into place). */
   async flush(): Promise<void> {
+    await localIo('write the partial file', () => this.#writer.flush());
     await localIo('flush the partial file', () => this.#handle.datasync());
   }
 
+  /** Closes the file; what was not flushed is dropped. No write is pending by then: each one is awaited. */
   async close(): Promise<void> {
+    this.#writer.release();
     await this.#handle.close();
+  }
+}
+
+/** Opens `path` for writing, empty, creating its directory when it is missing. */
+async function createFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'w');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return await open(path, 'w');
   }
 }
 
@@ -118,7 +152,7 @@ export async function fileSize(path: string): Promise<number> {
 
 /** Forgets a download: partial file and checkpoint. */
 export async function discardPartial(files: PackageFiles): Promise<void> {
-  await rm(files.part, { force: true });
+  await removeFile(files.part);
   await removeCheckpoint(files.checkpoint);
 }
 

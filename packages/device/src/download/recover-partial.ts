@@ -1,14 +1,21 @@
 import type { UpgradeTask } from '@aloft/protocol';
-import { isSamePackage, readCheckpoint } from './checkpoint.js';
+import { isSamePackage, loadCheckpoint } from './checkpoint.js';
 import type { StreamingDigests } from './digests.js';
 import type { PackageFiles } from './package-files.js';
 import { discardPartial, fileSize } from './partial-file.js';
+
+/** Where a download starts, and whether a checkpoint file is on disk (to remove once the download is done). */
+export interface Recovery {
+  offset: number;
+  checkpointOnDisk: boolean;
+}
 
 /**
  * Decides where a download starts, from what an earlier run (maybe of a process that crashed) left on disk:
  * - a checkpoint for the same package (module, version, size, digests; the URL may differ): resume at
  *   `min(bytesWritten, size of the partial file)` and feed those bytes to `digests`;
- * - anything else (no checkpoint, an unreadable one, another package): delete the partial file and start at 0.
+ * - no checkpoint: start at 0 (nothing to delete: a partial file without one is truncated when it is opened);
+ * - anything else (an unreadable checkpoint, another package's): delete it and the partial file, start at 0.
  *
  * The caller truncates the partial file to the returned offset: bytes past the checkpoint were never confirmed.
  */
@@ -17,11 +24,12 @@ export async function recoverPartial(
   files: PackageFiles,
   digests: StreamingDigests,
   signal?: AbortSignal,
-): Promise<number> {
-  const checkpoint = await readCheckpoint(files.checkpoint);
-  if (checkpoint === undefined || !isSamePackage(checkpoint, task)) {
+): Promise<Recovery> {
+  const checkpoint = await loadCheckpoint(files.checkpoint);
+  if (checkpoint === 'missing') return { offset: 0, checkpointOnDisk: false };
+  if (checkpoint === 'unusable' || !isSamePackage(checkpoint, task)) {
     await discardPartial(files);
-    return 0;
+    return { offset: 0, checkpointOnDisk: false };
   }
   const offset = Math.min(checkpoint.bytesWritten, await fileSize(files.part), task.size);
   try {
@@ -31,5 +39,5 @@ export async function recoverPartial(
     if (signal?.aborted) throw signal.reason;
     throw error;
   }
-  return offset;
+  return { offset, checkpointOnDisk: true };
 }

@@ -115,11 +115,27 @@ describe('downloadFirmware: resuming', () => {
     await expectVerifiedFile(result.path);
   });
 
-  it('gives up on a stalled connection with download_failed, then resumes', async () => {
+  it('closes the connection when aborted mid-body, so the server stops sending', async () => {
+    server.next({ stallAfterBytes: SIZE / 2 });
+    const controller = new AbortController();
+    const pending = downloadFirmware(taskFor(image, server.url('fw.bin', image.bytes)), {
+      dir,
+      signal: controller.signal,
+    });
+    await vi.waitFor(() => expect(server.requests[0]?.bytesServed).toBe(SIZE / 2));
+    expect(server.openConnections()).toBe(1);
+    const reason = new Error('device closed');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await vi.waitFor(() => expect(server.openConnections()).toBe(0));
+  });
+
+  it('gives up on a stalled connection with download_failed, closing it, then resumes', async () => {
     server.next({ stallAfterBytes: SIZE / 4 });
     const task = taskFor(image, server.url('fw.bin', image.bytes));
     const error = await failure(downloadFirmware(task, { dir, idleTimeoutMs: 100 }));
     expect([error.code, error.message]).toEqual(['download_failed', 'no data for 100 ms']);
+    await vi.waitFor(() => expect(server.openConnections()).toBe(0));
 
     const result = await downloadFirmware(task, { dir });
     expect(result.resumedFrom).toBe(SIZE / 4);

@@ -62,6 +62,23 @@ describe('downloadFirmware: a whole download', () => {
     expect(server.requests[0]?.range).toBeUndefined();
   });
 
+  it('downloads through an injected fetch instead, and resumes through it', async () => {
+    const task = taskFor(image, server.url('fw.bin', image.bytes));
+    server.next({ dropAfterBytes: image.bytes.length / 2 });
+    expect((await failure(downloadFirmware(task, { dir, fetchImpl: fetch }))).code).toBe('download_failed');
+    const result = await downloadFirmware(task, { dir, fetchImpl: fetch });
+    expect(result.resumedFrom).toBeGreaterThan(0);
+    expect(server.requests[1]?.range).toBe(`bytes=${result.resumedFrom}-`);
+    expect((await readFile(result.path)).equals(image.bytes)).toBe(true);
+  });
+
+  it('creates a missing data directory', async () => {
+    const nested = join(dir, 'a', 'b');
+    const result = await downloadFirmware(taskFor(image, server.url('fw.bin', image.bytes)), { dir: nested });
+    expect(result.path).toBe(join(nested, 'MCU-2.0.0.bin'));
+    expect((await readFile(result.path)).equals(image.bytes)).toBe(true);
+  });
+
   it('downloads an empty file', async () => {
     const empty = firmwareImage(0);
     const result = await downloadFirmware(taskFor(empty, server.url('empty.bin', empty.bytes)), { dir });
@@ -72,7 +89,8 @@ describe('downloadFirmware: a whole download', () => {
     const reports: number[] = [];
     await downloadFirmware(taskFor(image, server.url('fw.bin', image.bytes)), {
       dir,
-      now: () => 0, // time stands still: only 10% boundaries may report
+      // Time stands still: after the first report, a crossed boundary waits for the second to be up.
+      now: () => 0,
       onProgress: (percent) => reports.push(percent),
     });
     expect(reports[0]).toBe(0);

@@ -1,8 +1,10 @@
 import type { UpgradeTask } from '@aloft/protocol';
-import { createBandwidthLimiter, type LimiterClock } from './bandwidth-limiter.js';
+import { type LimiterClock, limitBandwidth, TokenBucket } from './bandwidth-limiter.js';
 import type { StreamingDigests } from './digests.js';
 import { DownloadError } from './download-error.js';
+import type { HttpGet, HttpGetResponse } from './http-get.js';
 import { planResponse, requestHeaders } from './http-response.js';
+import { IdleTimer } from './idle-timer.js';
 import type { PartialFile } from './partial-file.js';
 import type { ProgressThrottle } from './progress-throttle.js';
 
@@ -11,7 +13,7 @@ export interface TransferContext {
   task: UpgradeTask;
   file: PartialFile;
   digests: StreamingDigests;
-  fetchImpl: typeof fetch;
+  httpGet: HttpGet;
   progress: ProgressThrottle | undefined;
   signal: AbortSignal | undefined;
   idleTimeoutMs: number;
@@ -35,31 +37,31 @@ export async function transfer(ctx: TransferContext): Promise<number> {
     // At most two rounds: a 416 to a resume leads to one request from byte 0, which cannot get `restart`.
     for (;;) {
       const offset = file.bytes;
-      idle.reset();
-      const response = await ctx.fetchImpl(task.url, { headers: requestHeaders(offset), signal });
-      let plan: ReturnType<typeof planResponse>;
+      idle.touch();
+      const response = await ctx.httpGet(task.url, { headers: requestHeaders(offset), signal });
       try {
-        plan = planResponse(response, offset, task.size);
-      } catch (error) {
-        await response.body?.cancel().catch(() => {});
-        throw error;
+        const plan = planResponse(response, offset, task.size);
+        if (plan.kind === 'restart') {
+          await startOver();
+          continue;
+        }
+        if (plan.startsAt !== offset) await startOver();
+        await receiveBody(plan.body, ctx, signal, idle);
+        return plan.startsAt;
+      } finally {
+        response.close();
       }
-      if (plan.kind === 'restart') {
-        await response.body?.cancel().catch(() => {});
-        await startOver();
-        continue;
-      }
-      if (plan.startsAt !== offset) await startOver();
-      await receiveBody(plan.body, ctx, signal, idle);
-      return plan.startsAt;
     }
+  } catch (error) {
+    // The client fails with the abort reason; this covers one that does not (the idle timer's is a DownloadError).
+    throw signal.aborted ? signal.reason : error;
   } finally {
-    idle.clear();
+    idle.stop();
   }
 }
 
 async function receiveBody(
-  source: ReadableStream<Uint8Array>,
+  source: HttpGetResponse['body'],
   ctx: TransferContext,
   signal: AbortSignal,
   idle: IdleTimer,
@@ -68,15 +70,16 @@ async function receiveBody(
   const body =
     ctx.bandwidth === undefined
       ? source
-      : source.pipeThrough(
-          createBandwidthLimiter({
+      : limitBandwidth(
+          source,
+          new TokenBucket({
             bytesPerSecond: ctx.bandwidth.bytesPerSecond,
             ...(ctx.bandwidth.clock === undefined ? {} : { clock: ctx.bandwidth.clock }),
             signal,
           }),
         );
   for await (const chunk of body) {
-    idle.reset();
+    idle.touch();
     if (file.bytes + chunk.byteLength > task.size) {
       throw new DownloadError('verify_failed', `server sent more than the task's ${task.size} bytes`);
     }
@@ -86,32 +89,5 @@ async function receiveBody(
   }
   if (file.bytes !== task.size) {
     throw new DownloadError('download_failed', `body ended after ${file.bytes} of ${task.size} bytes`);
-  }
-}
-
-/** Aborts the request when no byte arrives for `ms` (a stalled connection would otherwise hang for minutes). */
-class IdleTimer {
-  readonly #controller = new AbortController();
-  readonly #ms: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(ms: number) {
-    this.#ms = ms;
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  reset(): void {
-    this.clear();
-    this.#timer = setTimeout(() => {
-      this.#controller.abort(new DownloadError('download_failed', `no data for ${this.#ms} ms`));
-    }, this.#ms);
-  }
-
-  clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 }

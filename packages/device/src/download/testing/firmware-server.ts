@@ -40,6 +40,8 @@ export interface FirmwareServer {
   readonly requests: ServedRequest[];
   /** Total body bytes served for one file. */
   bytesServed(name: string): number;
+  /** Connections open right now: a client that gives up must close its own. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,11 @@ export async function startFirmwareServer(): Promise<FirmwareServer> {
     requests.push(record);
     serve(req, res, files.get(path.replace(/^\/fw\//, '')), behaviour, record);
   });
+  let open = 0;
+  server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -80,6 +87,7 @@ export async function startFirmwareServer(): Promise<FirmwareServer> {
     requests,
     bytesServed: (name) =>
       requests.filter((r) => r.path === `/fw/${name}`).reduce((sum, r) => sum + r.bytesServed, 0),
+    openConnections: () => open,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
