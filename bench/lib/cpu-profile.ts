@@ -89,3 +89,18 @@ function areaOf(url: string, functionName: string): string {
 export function profilePath(dir: string, name: string): string {
   return join(dir, `${name}.cpuprofile`);
 }
+
+/** `profileStart` / `profileStop` commands for a benchmark child process, around one profiler at a time. */
+export function profilerCommands() {
+  let stop: ((file: string) => Promise<ProfileSummary>) | undefined;
+  return {
+    async profileStart() {
+      stop = await startCpuProfile();
+    },
+    async profileStop(args: { file: string }) {
+      const stopping = stop;
+      stop = undefined;
+      return stopping ? stopping(args.file) : undefined;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import {
 } from '../../packages/cli/src/simulate/index.js';
 import { nodeHttpGet } from '../../packages/device/src/index.js';
 import { serve } from '../lib/child.js';
-import { type ProfileSummary, startCpuProfile } from '../lib/cpu-profile.js';
+import { profilerCommands } from '../lib/cpu-profile.js';
 import { probeBandwidth } from './bandwidth-probe.js';
 import { limitDownloads } from './download-limit.js';
 
@@ -34,7 +34,6 @@ export interface ProbeArgs {
 }
 
 let fleet: Fleet | undefined;
-let stopProfile: ((file: string) => Promise<ProfileSummary>) | undefined;
 
 serve({
   async start(args: FleetStartArgs) {
@@ -60,14 +59,7 @@ serve({
   cpu() {
     return process.cpuUsage();
   },
-  async profileStart() {
-    stopProfile = await startCpuProfile();
-  },
-  async profileStop(args: { file: string }) {
-    const stop = stopProfile;
-    stopProfile = undefined;
-    return stop ? stop(args.file) : undefined;
-  },
+  ...profilerCommands(),
   probe(args: ProbeArgs) {
     return probeBandwidth(args.url, args.concurrency, args.durationMs);
   },

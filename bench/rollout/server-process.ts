@@ -5,7 +5,7 @@
 import { loadConfig } from '../../packages/server/src/config/config.js';
 import { type RunningServer, startServer } from '../../packages/server/src/main.js';
 import { serve } from '../lib/child.js';
-import { type ProfileSummary, startCpuProfile } from '../lib/cpu-profile.js';
+import { profilerCommands } from '../lib/cpu-profile.js';
 
 export interface ServerStartArgs {
   dataDir: string;
@@ -24,7 +24,6 @@ export interface JobTimeline {
 }
 
 let server: RunningServer | undefined;
-let stopProfile: ((file: string) => Promise<ProfileSummary>) | undefined;
 
 function running(): RunningServer {
   if (!server) throw new Error('the server is not started');
@@ -53,14 +52,7 @@ serve({
   cpu() {
     return process.cpuUsage();
   },
-  async profileStart() {
-    stopProfile = await startCpuProfile();
-  },
-  async profileStop(args: { file: string }) {
-    const stop = stopProfile;
-    stopProfile = undefined;
-    return stop ? stop(args.file) : undefined;
-  },
+  ...profilerCommands(),
   async timeline(args: { jobId: number }): Promise<JobTimeline> {
     const db = running().store.db;
     const job = await db

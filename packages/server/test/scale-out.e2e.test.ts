@@ -12,17 +12,10 @@ import {
   uniqueProductKey,
 } from '../src/testing/test-server.js';
 import { connectDevice } from './device-connect.js';
+import { versionMessages } from './server-metrics.js';
 
 const scaled = serverModes().find((m) => m.broker === 'external')!;
 const DEVICES = 40;
-
-async function versionMessages(t: TestServer): Promise<number> {
-  const text = await (await fetch(`${t.server.httpUrl}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('aloft_device_messages_total{') && l.includes('type="version"'));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 describe.skipIf(!scaled.available)('two server instances on Mosquitto + PostgreSQL', () => {
   const pk = uniqueProductKey(11);

@@ -12,6 +12,7 @@ import {
   uniqueProductKey,
 } from '../src/testing/test-server.js';
 import { connectDevice } from './device-connect.js';
+import { versionMessages } from './server-metrics.js';
 
 const scaled = serverModes().find((m) => m.store === 'postgres' && m.broker === 'external')!;
 const DEVICES = 16;
@@ -21,14 +22,6 @@ interface TencentDevice {
   client: MqttClient;
   /** Versions of the report_version_rsp answers received, in order. */
   acks: string[];
-}
-
-async function versionMessages(t: TestServer): Promise<number> {
-  const text = await (await fetch(`${t.server.httpUrl}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('aloft_device_messages_total{') && l.includes('type="version"'));
-  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 /**

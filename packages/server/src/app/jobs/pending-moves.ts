@@ -25,10 +25,7 @@ export class PendingMoves {
     }
     move.steps.push({ change, at });
     move.events.push({ event, at });
-    upgrade.state = change.state;
-    upgrade.phase = change.phase;
-    upgrade.percent = change.percent;
-    if (change.attempt !== undefined) upgrade.attempt = change.attempt;
+    applyToCopy(upgrade, change);
   }
 
   /** Hands over what was gathered and starts empty. */
@@ -41,4 +38,12 @@ export class PendingMoves {
 
 export function toUpgradeMove(move: PendingMove): UpgradeMove {
   return { id: move.upgrade.id, steps: move.steps };
+}
+
+/** Brings an in-memory upgrade to the state a change leaves it in. */
+export function applyToCopy(upgrade: UpgradeWithDevice, change: UpgradeChange): void {
+  upgrade.state = change.state;
+  upgrade.phase = change.phase;
+  upgrade.percent = change.percent;
+  if (change.attempt !== undefined) upgrade.attempt = change.attempt;
 }

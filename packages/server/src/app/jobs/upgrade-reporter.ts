@@ -8,7 +8,7 @@ import type { FirmwareRepository } from '../ports/firmware-repository.js';
 import type { Job, JobRepository, UpgradeRepository, UpgradeWithDevice } from '../ports/job-repository.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProductRepository } from '../ports/product-repository.js';
-import { PendingMoves, toUpgradeMove } from './pending-moves.js';
+import { applyToCopy, PendingMoves, toUpgradeMove } from './pending-moves.js';
 import { buildTask } from './task-builder.js';
 import { changeFor, IN_FLIGHT_STATES, sourceVersionsOf } from './upgrade-changes.js';
 
@@ -134,9 +134,7 @@ export class UpgradeReporter implements DeviceEventSink {
       const change = changeFor(upgrade, job, event, at);
       if (!change) return false;
       if (await this.deps.upgrades.apply(upgrade.id, change, at)) {
-        upgrade.state = change.state;
-        upgrade.phase = change.phase;
-        upgrade.percent = change.percent;
+        applyToCopy(upgrade, change);
         return true;
       }
       const fresh = await this.deps.upgrades.get(upgrade.id);
