@@ -2,7 +2,7 @@
  * Ingest benchmark: device messages fully processed (decoded, through the upgrade state machine, written) per
  * second, against the same broker's raw throughput to a subscriber that only counts, measured in the same run.
  *
- *   npx tsx bench/ingest.ts [--devices 3000] [--upgrading 1000] [--reports 10] [--progress 4] [--window 10]
+ *   npx tsx bench/ingest.ts [--devices 3000] [--upgrading <devices>] [--reports 10] [--progress 4] [--window 10]
  *       [--rounds 2] [--modes embedded,scaled] [--workloads report,upgrade] [--mqtt <url>] [--profile <dir>]
  *       [--batch-max <n>] [--batch-ms <ms>]   (the server's ingestBatchMax / ingestBatchMs; its defaults otherwise)
  *       [--concurrency <n>[,<n>…]]            (the server's ingestConcurrency; several values: one server phase
@@ -17,10 +17,14 @@
  * Workloads, per device, published at QoS 1 with `--window` publishes awaiting PUBACK:
  *   report  — every device: `--reports` version reports, no upgrade active (telemetry: batched upsert of versions
  *             and presence);
- *   upgrade — `--upgrading` of the devices (evenly spread): `--progress` download-progress reports then the target
- *             version, each one a state change of the device's upgrade (compare-and-set UPDATE + history row).
- * "Processed" ends when the database shows every device's last message applied (polled every 20 ms); "raw" ends
- * when the counting subscriber has every message. Rounds alternate raw/server order; the best of each is compared.
+ *   upgrade — `--upgrading` of the devices (evenly spread; default all of them, 15,000 messages with the defaults:
+ *             a workload long enough to be a rate, not a warm-up): `--progress` download-progress reports then the
+ *             target version, each one a state change of the device's upgrade (compare-and-set UPDATE + history row).
+ * "Raw" ends when the counting subscriber has every message; "processed" when the server's ingest has reported
+ * every message written and handled by the rollout engine (ServerHooks.onIngestBatch, counted in this process;
+ * both counters looked at every 2 ms, neither phase queries anything while measured). The database must then
+ * agree — every device's last message applied and, for upgrades, exactly one state change recorded per message —
+ * or the phase counts as incomplete. Rounds alternate raw/server order; the best of each is compared.
  * With --profile, one extra (unmeasured) server round per mode runs under the V8 CPU profiler.
  */
 import { parseArgs } from 'node:util';
@@ -40,7 +44,7 @@ import { ensureSourceConditions } from './lib/source-conditions.js';
 const { values: opts } = parseArgs({
   options: {
     devices: { type: 'string', default: '3000' },
-    upgrading: { type: 'string', default: '1000' },
+    upgrading: { type: 'string' }, // default: every device
     reports: { type: 'string', default: '10' },
     progress: { type: 'string', default: '4' },
     workloads: { type: 'string', default: 'report,upgrade' },
@@ -55,7 +59,10 @@ const { values: opts } = parseArgs({
   },
 });
 const PER_DIALECT = Math.ceil(Number(opts.devices) / 3);
-const UPGRADING_EVERY = Math.max(1, Math.round(Number(opts.devices) / Number(opts.upgrading)));
+const UPGRADING = Number(opts.upgrading ?? opts.devices);
+const UPGRADING_EVERY = Math.max(1, Math.round(Number(opts.devices) / UPGRADING));
+/** Devices `seedFleet` marks upgrading: every `UPGRADING_EVERY`-th of each dialect's. */
+const UPGRADING_DEVICES = 3 * Math.ceil(PER_DIALECT / UPGRADING_EVERY);
 const ROUNDS = Number(opts.rounds);
 const WINDOW = Number(opts.window);
 const PROGRESS = Math.min(100, Number(opts.progress));
@@ -246,7 +253,7 @@ function report(
     }
   }
   printTable(
-    `Ingest: best of ${ROUNDS} rounds, ${PER_DIALECT * 3} devices connected (${opts.upgrading} upgrading), window ${WINDOW} (target: processed ≥ 50 % of raw)`,
+    `Ingest: best of ${ROUNDS} rounds, ${PER_DIALECT * 3} devices connected (${UPGRADING_DEVICES} upgrading), window ${WINDOW} (target: processed ≥ 50 % of raw)`,
     [
       'mode',
       'workload',
@@ -297,6 +304,7 @@ function report(
   printJson('ingest', {
     options: {
       devices: PER_DIALECT * 3,
+      upgrading: UPGRADING_DEVICES,
       reports: Number(opts.reports),
       progress: PROGRESS,
       window: WINDOW,

@@ -1,3 +1,4 @@
+import type { IngestBatchWritten } from '../../packages/server/src/app/ingest/ingest-batch.js';
 import { loadConfig } from '../../packages/server/src/config/config.js';
 import { type RunningServer, startServer } from '../../packages/server/src/main.js';
 import { externalClientId, purgeSession, startRawExternal } from './brokers.js';
@@ -13,7 +14,7 @@ import {
   pollUntil,
   seedUpgradeRound,
 } from './ingest-setup.js';
-import { delta, scrape, total } from './metrics.js';
+import { delta, scrape } from './metrics.js';
 import { startMosquitto } from './mosquitto.js';
 import { note } from './report.js';
 
@@ -23,7 +24,7 @@ export interface PhaseResult {
   phase: 'raw' | 'server';
   round: number;
   messages: number;
-  /** From the first publish to the last message counted (raw) or written (server). */
+  /** From the first publish to the last message counted (raw) or written and handled (server). */
   ms: number;
   perSecond: number;
   /** How long the fleet took to get every PUBACK, and the CPU it spent per message (the load generator's cost). */
@@ -34,6 +35,7 @@ export interface PhaseResult {
   /** The whole machine (Linux): how busy its cores were, and its CPU per message (see ingest-machine-cpu.ts). */
   machineBusyPercent?: number;
   machineCpuMicrosPerMessage?: number;
+  /** Every message counted; for the server, also confirmed by the database (see `measureServer`). */
   complete: boolean;
   /** Server, upgrade workload: state changes recorded (one per message when nothing is lost). */
   changesWritten?: number;
@@ -87,7 +89,7 @@ export async function rawPhase(ctx: PhaseContext): Promise<PhaseResult[]> {
       const machine = machineCpu();
       const t0 = performance.now();
       const published = fleet.go();
-      const done = await pollUntil(async () => target.received() - base, messages, 2, ctx.stallMs);
+      const done = await pollUntil(() => target.received() - base, messages, 2, ctx.stallMs);
       const end = done.complete ? target.lastAt() : done.at;
       const used = process.cpuUsage(cpu);
       const machineUsed = machineCpuSince(machine, messages);
@@ -122,6 +124,7 @@ export async function serverPhase(
   const { mode, fleet } = ctx;
   const results: PhaseResult[] = [];
   const profiles: ProfileResult[] = [];
+  const processed = processedCounter();
   const server = await startServer(
     loadConfig({
       env: {},
@@ -139,11 +142,12 @@ export async function serverPhase(
         logLevel: 'error',
       },
     }),
+    { onIngestBatch: processed.batchWritten },
   );
   try {
     if (!mode.sharedBrokerUrl) await connectFleet(ctx, server.mqttAddress);
     for (const workload of ctx.workloads) {
-      const result = await measureServer(ctx, server, workload);
+      const result = await measureServer(ctx, server, processed, workload);
       results.push(result.phase);
       if (result.profile) profiles.push(result.profile);
     }
@@ -158,37 +162,60 @@ export async function serverPhase(
   return { results, profiles };
 }
 
-async function measureServer(ctx: PhaseContext, server: RunningServer, workload: Workload) {
+/**
+ * Device messages the server reports written and handled (`ServerHooks.onIngestBatch`), counted in this process as
+ * the raw phase's subscriber counts what it receives. A failed batch is not reported, so it never counts.
+ */
+function processedCounter() {
+  let count = 0;
+  let lastAt = 0;
+  return {
+    batchWritten({ messages }: IngestBatchWritten) {
+      if (!messages) return;
+      count += messages;
+      lastAt = performance.now();
+    },
+    count: () => count,
+    /** performance.now() of the last batch that applied messages. */
+    lastAt: () => lastAt,
+  };
+}
+
+type ProcessedCounter = ReturnType<typeof processedCounter>;
+
+/**
+ * Ends when the server's ingest has reported every published message written and handled (looked at every 2 ms,
+ * like the raw phase's counter), and only then asks the database to agree: every device's last message applied
+ * (each device's messages arrive in order, so all its earlier ones were) and, for upgrades, exactly one state
+ * change recorded per message. Without both, the phase is incomplete and has no rate.
+ */
+async function measureServer(
+  ctx: PhaseContext,
+  server: RunningServer,
+  processed: ProcessedCounter,
+  workload: Workload,
+) {
   const { mode, fleet } = ctx;
   const db = server.store.db;
   const jobIds = workload.kind === 'upgrade' ? await seedUpgradeRound(db, ctx.products, workload.tag) : [];
   const { messages } = await fleet.prepare(workload);
   const before = await scrape(server.httpUrl);
-  // Every device's last message applied means all its earlier ones were: each device's messages arrive in order.
-  const check =
+  const devicesDone = () =>
     workload.kind === 'report'
-      ? () =>
-          countOf(
-            db
-              .selectFrom('device_versions')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .where('module', 'in', MODULES)
-              .where('version', '=', `${workload.tag}.${workload.count}`),
-          )
-      : () =>
-          countOf(
-            db
-              .selectFrom('upgrades')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .where('job_id', 'in', jobIds)
-              .where('state', '=', 'succeeded'),
-          );
-  const stopProfile = ctx.profileDir ? await startCpuProfile() : undefined;
-  const cpu = process.cpuUsage();
-  const machine = machineCpu();
-  const t0 = performance.now();
-  const published = fleet.go();
-  // Anything the ingest writes counts as progress: batches written, and state changes (upgrade).
+      ? countOf(
+          db
+            .selectFrom('device_versions')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('module', 'in', MODULES)
+            .where('version', '=', `${workload.tag}.${workload.count}`),
+        )
+      : countOf(
+          db
+            .selectFrom('upgrades')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('job_id', 'in', jobIds)
+            .where('state', '=', 'succeeded'),
+        );
   const changes = () =>
     countOf(
       db
@@ -196,12 +223,16 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('job_id', 'in', jobIds),
     );
-  const progress = async () =>
-    total(await scrape(server.httpUrl), 'aloft_ingest_batch_size_sum') +
-    (workload.kind === 'upgrade' ? await changes() : 0);
-  const target =
+  const devices =
     workload.kind === 'report' ? ctx.devices.length : ctx.devices.filter((d) => d.upgrading).length;
-  const done = await pollUntil(check, target, 20, ctx.stallMs, progress);
+  const base = processed.count();
+  const stopProfile = ctx.profileDir ? await startCpuProfile() : undefined;
+  const cpu = process.cpuUsage();
+  const machine = machineCpu();
+  const t0 = performance.now();
+  const published = fleet.go();
+  const counted = await pollUntil(() => processed.count() - base, messages, 2, ctx.stallMs);
+  const end = counted.complete ? processed.lastAt() : counted.at;
   const used = process.cpuUsage(cpu);
   const machineUsed = machineCpuSince(machine, messages);
   const publisher = await published;
@@ -210,10 +241,13 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
     const file = profilePath(ctx.profileDir, `ingest-${mode.name}-${workload.kind}`);
     profile = { mode: mode.name, workload: workload.kind, summary: await stopProfile(file), file };
   }
+  const done = await devicesDone();
+  const changesWritten = workload.kind === 'upgrade' ? await changes() : undefined;
+  const complete =
+    counted.complete && done === devices && (changesWritten === undefined || changesWritten === messages);
   const after = await scrape(server.httpUrl);
   const batches = delta(before, after, 'aloft_ingest_batch_size_count');
-  const changesWritten = workload.kind === 'upgrade' ? await changes() : undefined;
-  if (!done.complete) {
+  if (!complete) {
     const states =
       workload.kind === 'upgrade'
         ? await db
@@ -225,7 +259,8 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
         : [];
     note(`upgrade states: ${JSON.stringify(states)}`);
     note(
-      `${mode.name} ${workload.kind}: INCOMPLETE, ${done.value} of ${target} devices done; ` +
+      `${mode.name} ${workload.kind}: INCOMPLETE, ${counted.value} of ${messages} messages reported written, ` +
+        `${done} of ${devices} devices done in the database; ` +
         `messages in ${delta(before, after, 'aloft_device_messages_total')}, batches ${batches}, ` +
         `state changes ${changesWritten ?? '–'}`,
     );
@@ -236,13 +271,13 @@ async function measureServer(ctx: PhaseContext, server: RunningServer, workload:
     phase: 'server',
     round: ctx.round,
     messages,
-    ms: done.at - t0,
-    perSecond: done.complete ? (messages / (done.at - t0)) * 1000 : 0,
+    ms: end - t0,
+    perSecond: complete ? (messages / (end - t0)) * 1000 : 0,
     publishMs: publisher.ms,
     publisherCpuMicrosPerMessage: (publisher.cpuMs * 1000) / messages,
     cpuMicrosPerMessage: (used.user + used.system) / messages,
     ...machineUsed,
-    complete: done.complete,
+    complete,
     ...(changesWritten !== undefined ? { changesWritten } : {}),
     ...(ctx.ingest?.ingestConcurrency !== undefined ? { concurrency: ctx.ingest.ingestConcurrency } : {}),
     meanBatch: batches ? delta(before, after, 'aloft_ingest_batch_size_sum') / batches : 0,
@@ -267,7 +302,7 @@ export async function defaultLimitsDelivery(ctx: PhaseContext, workload: Workloa
       await connectFleet(ctx, mosquitto.url);
       const { messages } = await ctx.fleet.prepare(workload);
       await ctx.fleet.go();
-      await pollUntil(async () => target.received(), messages, 5, 3000);
+      await pollUntil(() => target.received(), messages, 5, 3000);
       await ctx.fleet.disconnect();
       const received = target.received();
       note(`Mosquitto with default limits delivered ${received} of ${messages} messages`);

@@ -177,32 +177,20 @@ export async function seedUpgradeRound(
 }
 
 /**
- * Polls `check` until it reaches `target`. Gives up once `progress` (polled at most once a second: it may cost more
- * than `check`) has not moved for `stallMs`: no device may finish for a long time while the server works through
- * everyone's earlier messages.
+ * Waits until `count()` (an in-memory counter: checking it costs nothing to what is measured) reaches `target`,
+ * looking every `everyMs`. Gives up once it has not moved for `stallMs`: messages were lost, or the server stopped.
  */
-export async function pollUntil(
-  check: () => Promise<number>,
-  target: number,
-  everyMs: number,
-  stallMs: number,
-  progress: () => Promise<number> = check,
-) {
+export async function pollUntil(count: () => number, target: number, everyMs: number, stallMs: number) {
   let last = -1;
   let movedAt = performance.now();
-  let progressAt = 0;
   for (;;) {
-    const value = await check();
+    const value = count();
     const now = performance.now();
     if (value >= target) return { at: now, value, complete: true };
-    if (now - progressAt >= 1000) {
-      progressAt = now;
-      const moved = await progress();
-      if (moved !== last) {
-        last = moved;
-        movedAt = now;
-      } else if (now - movedAt > stallMs) return { at: movedAt, value, complete: false };
-    }
+    if (value !== last) {
+      last = value;
+      movedAt = now;
+    } else if (now - movedAt > stallMs) return { at: movedAt, value, complete: false };
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ProgressReport, UpgradeTask } from '@aloft/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FirmwareServer, startFirmwareServer } from './download/testing/firmware-server.js';
-import { firmwareImage, signingKey, taskFor, tempDataDir } from './download/testing/fixtures.js';
+import { firmwareImage, signingKey, taskFor, useTempDataDir } from './download/testing/fixtures.js';
 import type { Installer, UpdateResult } from './ota-device-options.js';
 import { PendingReports } from './pending-reports.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -13,15 +13,15 @@ import { UpdateSession } from './update-session.js';
 
 let server: FirmwareServer;
 let dir: string;
-let cleanup: () => Promise<void>;
+useTempDataDir((created) => {
+  dir = created;
+});
 
 beforeEach(async () => {
   server = await startFirmwareServer();
-  ({ dir, cleanup } = await tempDataDir());
 });
 afterEach(async () => {
   await server.close();
-  await cleanup();
 });
 
 const image = firmwareImage(128 * 1024);

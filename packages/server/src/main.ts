@@ -10,6 +10,7 @@ import { EventFeed } from './app/events/event-feed.js';
 import { WebhookService } from './app/events/webhook-service.js';
 import { FirmwareService } from './app/firmware-service.js';
 import { DeviceIngest } from './app/ingest/device-ingest.js';
+import type { IngestBatchWritten } from './app/ingest/ingest-batch.js';
 import { JobMonitor } from './app/jobs/job-monitor.js';
 import { JobService } from './app/jobs/job-service.js';
 import { UpgradeReporter } from './app/jobs/upgrade-reporter.js';
@@ -70,6 +71,11 @@ export interface RunningServer {
 export interface ServerHooks {
   /** Called once per download response (status, range served, whether it completed). */
   onDownload?: (event: DownloadServedEvent) => void;
+  /**
+   * Called once per ingest batch written to the database with its events handled by the rollout engine, with the
+   * device messages it applied (not for a batch that failed). Runs on the ingest's path: keep it cheap.
+   */
+  onIngestBatch?: (written: IngestBatchWritten) => void;
 }
 
 /**
@@ -241,6 +247,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       batchMs: config.ingestBatchMs,
       batchMax: config.ingestBatchMax,
       lanes: config.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY[store.dialect],
+      onBatchWritten: hooks.onIngestBatch,
     });
     cleanup.push(() => ingest.close());
     await new MqttGateway({ broker, ingest, metrics, logger, clock }).start();

@@ -1,16 +1,12 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchedWriter, WRITE_BATCH_BYTES } from './batched-writer.js';
-import { firmwareImage, tempDataDir } from './testing/fixtures.js';
+import { firmwareImage, useTempDataDir } from './testing/fixtures.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDataDir());
-});
-afterEach(async () => {
-  await cleanup();
+useTempDataDir((created) => {
+  dir = created;
 });
 
 const image = firmwareImage(WRITE_BATCH_BYTES * 2 + 12_345);

@@ -1,18 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WRITE_BATCH_BYTES } from './batched-writer.js';
 import { readCheckpoint } from './checkpoint.js';
 import { packageFiles } from './package-files.js';
 import { PartialFile } from './partial-file.js';
-import { firmwareImage, taskFor, tempDataDir } from './testing/fixtures.js';
+import { firmwareImage, taskFor, useTempDataDir } from './testing/fixtures.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDataDir());
-});
-afterEach(async () => {
-  await cleanup();
+useTempDataDir((created) => {
+  dir = created;
 });
 
 const image = firmwareImage(WRITE_BATCH_BYTES * 2 + 1000);

@@ -5,19 +5,19 @@ import { DownloadError } from './download-error.js';
 import { packageFiles } from './package-files.js';
 import { downloadFirmware } from './resumable-download.js';
 import { type FirmwareServer, startFirmwareServer } from './testing/firmware-server.js';
-import { firmwareImage, taskFor, tempDataDir } from './testing/fixtures.js';
+import { firmwareImage, taskFor, useTempDataDir } from './testing/fixtures.js';
 
 let server: FirmwareServer;
 let dir: string;
-let cleanup: () => Promise<void>;
+useTempDataDir((created) => {
+  dir = created;
+});
 
 beforeEach(async () => {
   server = await startFirmwareServer();
-  ({ dir, cleanup } = await tempDataDir());
 });
 afterEach(async () => {
   await server.close();
-  await cleanup();
 });
 
 const SIZE = 256 * 1024;

@@ -4,19 +4,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadError } from './download-error.js';
 import { downloadFirmware } from './resumable-download.js';
 import { type FirmwareServer, startFirmwareServer } from './testing/firmware-server.js';
-import { firmwareImage, signingKey, taskFor, tempDataDir, virtualClock } from './testing/fixtures.js';
+import { firmwareImage, signingKey, taskFor, useTempDataDir, virtualClock } from './testing/fixtures.js';
 
 let server: FirmwareServer;
 let dir: string;
-let cleanup: () => Promise<void>;
+useTempDataDir((created) => {
+  dir = created;
+});
 
 beforeEach(async () => {
   server = await startFirmwareServer();
-  ({ dir, cleanup } = await tempDataDir());
 });
 afterEach(async () => {
   await server.close();
-  await cleanup();
 });
 
 /** Resolves to the DownloadError a promise rejects with. */

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UpgradeTask } from '@aloft/protocol';
+import { afterEach, beforeEach } from 'vitest';
 import type { LimiterClock } from '../bandwidth-limiter.js';
 
 /** A firmware image with its digests. Deterministic bytes, so a failure reproduces. */
@@ -49,6 +50,19 @@ export function taskFor(
 export async function tempDataDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'aloft-download-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Gives each test of the calling file a fresh data directory (`use` receives it), removed after the test. */
+export function useTempDataDir(use: (dir: string) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const created = await tempDataDir();
+    cleanup = created.cleanup;
+    use(created.dir);
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
 }
 
 /** An ed25519 key pair and the package signature scheme's signer. */

@@ -77,9 +77,16 @@ function turnsOfTheLoop(n: number): Promise<void> {
   return chain;
 }
 
-function makeIngest(options: { lanes: number; batchMax: number; telemetry: FakeTelemetry }) {
+function makeIngest(options: {
+  lanes: number;
+  batchMax: number;
+  telemetry: FakeTelemetry;
+  sinkFailsWhen?: (events: readonly DeviceEvent[]) => boolean;
+}) {
   const events: DeviceEvent[] = [];
   const errors: string[] = [];
+  /** Each `onBatchWritten` call, with how many events the sink had finished handling by then. */
+  const written: { messages: number; eventsHandled: number }[] = [];
   const ingest = new DeviceIngest({
     devices: {
       async resolveMany(refs) {
@@ -95,6 +102,9 @@ function makeIngest(options: { lanes: number; batchMax: number; telemetry: FakeT
     telemetry: options.telemetry,
     sink: {
       async handle(batch) {
+        // Takes a few turns, so a hook called before the sink is done sees fewer events handled.
+        await turnsOfTheLoop(2);
+        if (options.sinkFailsWhen?.(batch)) throw new Error('sink hiccup');
         events.push(...batch);
       },
     },
@@ -103,10 +113,11 @@ function makeIngest(options: { lanes: number; batchMax: number; telemetry: FakeT
     batchMs: 0,
     batchMax: options.batchMax,
     lanes: options.lanes,
+    onBatchWritten: ({ messages }) => written.push({ messages, eventsHandled: events.length }),
   });
   const report = (n: number, version: string, at: number) =>
     ingest.accept('aliyun', device(n), [{ kind: 'version', module: 'default', version }], at);
-  return { ingest, events, errors, report };
+  return { ingest, events, errors, written, report };
 }
 
 /** Devices 0… sorted by lane: the first device of each lane. */
@@ -237,6 +248,61 @@ describe('DeviceIngest lanes', () => {
     report(2, '1', 2);
     await afterGathering();
     expect(events.map((e) => e.deviceId).sort()).toEqual([1, 2]);
+  });
+});
+
+describe('DeviceIngest onBatchWritten', () => {
+  it('counts the messages each batch applied, once the sink has handled them', async () => {
+    const telemetry = new FakeTelemetry(true);
+    const { ingest, written, report } = makeIngest({ lanes: 1, batchMax: 100, telemetry });
+    // One pending item carrying two messages.
+    ingest.accept(
+      'aliyun',
+      device(0),
+      [
+        { kind: 'progress', module: 'default', version: '2', phase: 'downloading', percent: 50 },
+        { kind: 'version', module: 'default', version: '2' },
+      ],
+      1,
+    );
+    await afterGathering();
+    // Dropped messages (unknown device, wrong dialect) and presence changes are not messages applied.
+    for (let n = 1; n <= 3; n++) report(n, '2', 2);
+    const version = [{ kind: 'version', module: 'default', version: '2' } as const];
+    ingest.accept('aliyun', { productKey: 'other', deviceName: 'd1' }, version, 2);
+    ingest.accept('tencent', device(4), version, 2);
+    ingest.presence(device(5), true, 2);
+    expect(written).toEqual([]);
+    telemetry.writes[0]!.finish();
+    await afterGathering();
+    expect(written).toEqual([{ messages: 2, eventsHandled: 2 }]);
+    telemetry.writes[1]!.finish();
+    await ingest.flush();
+    // 3 version events and device 5's online event.
+    expect(written).toEqual([
+      { messages: 2, eventsHandled: 2 },
+      { messages: 3, eventsHandled: 6 },
+    ]);
+  });
+
+  it('is not called for a batch that failed, in the database or in the sink', async () => {
+    const telemetry = new FakeTelemetry(false);
+    const { ingest, written, errors, report } = makeIngest({
+      lanes: 1,
+      batchMax: 100,
+      telemetry,
+      sinkFailsWhen: (events) => events.some((e) => e.deviceId === idOf(1)),
+    });
+    telemetry.failWhen = (versions) => versions.some((v) => v.deviceId === idOf(0));
+    report(0, '1', 1);
+    await ingest.flush();
+    report(1, '1', 2);
+    await ingest.flush();
+    report(2, '1', 3);
+    report(3, '1', 3);
+    await ingest.flush();
+    expect(errors).toEqual(['ingest batch failed', 'ingest batch failed']);
+    expect(written).toEqual([{ messages: 2, eventsHandled: 2 }]);
   });
 });
 

@@ -1,6 +1,11 @@
 import type { DeviceMessage, DeviceRef, Dialect } from '@aloft/protocol';
 import { laneOf } from './device-lane.js';
-import { type IngestBatchDeps, type Pending, writeIngestBatch } from './ingest-batch.js';
+import {
+  type IngestBatchDeps,
+  type IngestBatchWritten,
+  type Pending,
+  writeIngestBatch,
+} from './ingest-batch.js';
 import { IngestLane } from './ingest-lane.js';
 
 export interface DeviceIngestOptions extends IngestBatchDeps {
@@ -13,6 +18,11 @@ export interface DeviceIngestOptions extends IngestBatchDeps {
    * after another. Each lane in flight holds one database connection.
    */
   lanes: number;
+  /**
+   * Called once a batch is written and the sink has handled its events; never for a batch that failed. For
+   * embedders that count what is done (bench/ingest.ts), so they need not poll the database.
+   */
+  onBatchWritten?: (written: IngestBatchWritten) => void;
 }
 
 /**
@@ -35,7 +45,10 @@ export class DeviceIngest {
       { length: Math.max(1, options.lanes) },
       () =>
         new IngestLane<Pending>({
-          write: (batch) => writeIngestBatch(options, batch),
+          write: async (batch) => {
+            const written = await writeIngestBatch(options, batch);
+            options.onBatchWritten?.(written);
+          },
           // A failed batch must not stop the ingest; devices re-report versions on every reconnect.
           failed: (error, batch) => logger.error({ err: error, size: batch.length }, 'ingest batch failed'),
           batchMax: options.batchMax,

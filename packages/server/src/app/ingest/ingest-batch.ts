@@ -18,18 +18,28 @@ export interface IngestBatchDeps {
   logger: Logger;
 }
 
+/** What a batch took in once written and handed to the sink. */
+export interface IngestBatchWritten {
+  /** Device messages applied: from known devices in their product's dialect (dropped ones are not counted). */
+  messages: number;
+}
+
 /**
  * Writes one batch: resolves its devices in one query, writes versions and presence in one transaction, then hands
  * the resolved events, in arrival order, to the sink. Messages from unknown devices or in another dialect than the
  * device's product are dropped and counted.
  */
-export async function writeIngestBatch(deps: IngestBatchDeps, batch: readonly Pending[]): Promise<void> {
+export async function writeIngestBatch(
+  deps: IngestBatchDeps,
+  batch: readonly Pending[],
+): Promise<IngestBatchWritten> {
   const { devices, telemetry, sink, metrics, logger } = deps;
   const started = performance.now();
   const resolved = await devices.resolveMany(batch.map((p) => p.device));
   const versions: VersionWrite[] = [];
   const presence: PresenceWrite[] = [];
   const events: DeviceEvent[] = [];
+  let messages = 0;
   for (const item of batch) {
     const key = `${item.device.productKey}/${item.device.deviceName}`;
     const device = resolved.get(key);
@@ -52,6 +62,7 @@ export async function writeIngestBatch(deps: IngestBatchDeps, batch: readonly Pe
       continue;
     }
     presence.push({ deviceId: device.id, online: true, at: item.at });
+    messages += item.messages.length;
     for (const message of item.messages) {
       const event = toEvent(device.id, item.device, message, item.at);
       if (event) events.push(event);
@@ -63,6 +74,7 @@ export async function writeIngestBatch(deps: IngestBatchDeps, batch: readonly Pe
   if (versions.length || presence.length) await telemetry.writeBatch(versions, presence);
   metrics.batchWritten(batch.length, (performance.now() - started) / 1000);
   if (events.length) await sink.handle(events);
+  return { messages };
 }
 
 function toEvent(
