@@ -1,7 +1,8 @@
 /**
  * API benchmark: latency of the job detail and the job's device list (the console's "failed" tab, its first page
- * and a later one) for a running job of 100,000 devices, on SQLite and on PostgreSQL, against the cheapest
- * authenticated endpoint of the same server in the same run (GET /products/:key: auth + one-row read).
+ * and a later one; a deep page of all devices), each deep page by offset and by `after` (keyset), for a running job
+ * of 100,000 devices, on SQLite and on PostgreSQL, against the cheapest authenticated endpoint of the same server in
+ * the same run (GET /products/:key: auth + one-row read).
  *
  *   npx tsx bench/api.ts [--devices 100000] [--seconds 5] [--connections 1,10]
  *                                            [--stores sqlite,postgres] [--explain] [--profile <dir>]
@@ -11,7 +12,8 @@
  * autocannon runs in a child process. PostgreSQL: ALOFT_TEST_POSTGRES_URL (default 127.0.0.1), its own schema.
  * After seeding, each database gets what it would have had in a running deployment by then: VACUUM ANALYZE
  * (PostgreSQL's autovacuum), PRAGMA optimize (the server's hourly run on SQLite).
- * With --explain, each statement behind the endpoints and the engine tick is timed and its plan printed.
+ * With --explain, each statement behind the endpoints and the engine tick's reads, captured as the store runs it,
+ * is timed and its plan printed.
  * Target: p99 < 100 ms.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../packages/server/src/config/config.js';
 import { type RunningServer, startServer } from '../packages/server/src/main.js';
-import { explain, jobQueries, maintain, timeQuery } from './lib/api-explain.js';
+import { explain, jobStatements, maintain, type TabPage, timeQuery } from './lib/api-explain.js';
 import { type LargeJob, seedLargeJob } from './lib/api-seed.js';
 import { type ProfileSummary, profilePath, startCpuProfile } from './lib/cpu-profile.js';
 import { LoadGenerator, type LoadResult } from './lib/load.js';
@@ -49,22 +51,73 @@ interface Row extends LoadResult {
   connections: number;
 }
 
-function endpoints(job: LargeJob): { name: string; path: string }[] {
-  const laterFailed = Math.max(0, Math.floor((job.failed * 0.8) / 50) * 50);
-  const laterAll = Math.max(0, Math.floor((job.devices * 0.9) / 50) * 50);
+interface Endpoint {
+  name: string;
+  path: string;
+  /** A device tab page: which one (for --explain). */
+  tabPage?: TabPage;
+  /** A page by `after`: the path of the same page by offset, whose rows it must hold. */
+  sameRowsAs?: string;
+}
+
+/** How deep the deep pages are: 80 % into the failed tab, 90 % into all devices. */
+function depths(job: LargeJob): Record<'failed' | 'all', number> {
+  return {
+    failed: Math.max(0, Math.floor((job.failed * 0.8) / 50) * 50),
+    all: Math.max(0, Math.floor((job.devices * 0.9) / 50) * 50),
+  };
+}
+
+/**
+ * The endpoints; a deep page both by offset (what a client paging by offset gets) and by `after` the id just before
+ * it (what a client following `nextAfter` gets).
+ */
+function endpoints(job: LargeJob, cursors: Record<'failed' | 'all', number>): Endpoint[] {
+  const depth = depths(job);
+  const tabPage = (name: string, tab: TabPage['tab'], page: TabPage['page']): Endpoint => ({
+    name,
+    path: `/api/v1/jobs/${job.jobId}/devices?tab=${tab}&limit=${page.limit}&${page.after === undefined ? `offset=${page.offset}` : `after=${page.after}`}`,
+    tabPage: { name, tab, page },
+  });
+  const deepPage = (label: string, tab: 'failed' | 'all'): Endpoint[] => {
+    const byOffset = tabPage(`${label}, offset ${depth[tab]}`, tab, { limit: 50, offset: depth[tab] });
+    const byAfter = tabPage(`${label}, after the id at ${depth[tab]}`, tab, {
+      limit: 50,
+      after: cursors[tab],
+    });
+    return [byOffset, { ...byAfter, sameRowsAs: byOffset.path }];
+  };
   return [
     { name: 'floor: GET /products/:key', path: `/api/v1/products/${job.productKey}` },
     { name: 'job detail', path: `/api/v1/jobs/${job.jobId}` },
-    { name: 'failed tab, page 1', path: `/api/v1/jobs/${job.jobId}/devices?tab=failed&limit=50` },
-    {
-      name: `failed tab, offset ${laterFailed}`,
-      path: `/api/v1/jobs/${job.jobId}/devices?tab=failed&limit=50&offset=${laterFailed}`,
-    },
-    {
-      name: `all devices, offset ${laterAll}`,
-      path: `/api/v1/jobs/${job.jobId}/devices?tab=all&limit=50&offset=${laterAll}`,
-    },
+    tabPage('failed tab, page 1', 'failed', { limit: 50, offset: 0 }),
+    ...deepPage('failed tab', 'failed'),
+    ...deepPage('all devices', 'all'),
   ];
+}
+
+interface DevicePage {
+  items: { id: number }[];
+  total: number;
+  nextAfter: number | null;
+}
+
+async function getJson<T>(server: RunningServer, path: string): Promise<T> {
+  const response = await fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const body = (await response.json()) as T;
+  if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** The ids just before the deep pages, as a client walking by `after` would hold them: the server's own tab order. */
+async function cursorsOf(server: RunningServer, job: LargeJob): Promise<Record<'failed' | 'all', number>> {
+  const depth = depths(job);
+  const idBefore = async (tab: 'failed' | 'all') => {
+    if (depth[tab] === 0) return 0;
+    const path = `/api/v1/jobs/${job.jobId}/devices?tab=${tab}&limit=1&offset=${depth[tab] - 1}`;
+    return (await getJson<DevicePage>(server, path)).items[0]!.id;
+  };
+  return { failed: await idBefore('failed'), all: await idBefore('all') };
 }
 
 async function start(store: StoreName, dataDir: string, schema: string): Promise<RunningServer> {
@@ -85,16 +138,18 @@ async function start(store: StoreName, dataDir: string, schema: string): Promise
   );
 }
 
-/** Calls every endpoint once: a benchmark of error responses would be worthless. */
-async function check(server: RunningServer, job: LargeJob): Promise<void> {
-  for (const { path } of endpoints(job)) {
-    const response = await fetch(`${server.httpUrl}${path}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const body = (await response.json()) as { total?: number; items?: unknown[] };
-    if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
-    if (path.includes('/jobs/') && !path.includes('/devices') && body.total !== job.devices)
+/**
+ * Calls every endpoint once: a benchmark of error responses would be worthless. A page by `after` must hold the rows
+ * of the same page by offset.
+ */
+async function check(server: RunningServer, job: LargeJob, list: readonly Endpoint[]): Promise<void> {
+  const ids = async (path: string) => (await getJson<DevicePage>(server, path)).items.map((u) => u.id).join();
+  for (const { path, tabPage, sameRowsAs } of list) {
+    const body = await getJson<{ total?: number }>(server, path);
+    if (!tabPage && path.includes('/jobs/') && body.total !== job.devices)
       throw new Error(`${path}: total ${body.total}, expected ${job.devices}`);
+    if (sameRowsAs && (await ids(path)) !== (await ids(sameRowsAs)))
+      throw new Error(`${path}: not the rows of ${sameRowsAs}`);
   }
 }
 
@@ -122,10 +177,12 @@ async function benchStore(store: StoreName, load: LoadGenerator) {
     const job = await seedLargeJob(server.store.db, Number(opts.devices));
     await maintain(server.store.db, server.store.dialect);
     note(`${store}: seeded in ${Math.round(job.seedMs)} ms`);
-    await check(server, job);
+    const list = endpoints(job, await cursorsOf(server, job));
+    await check(server, job, list);
     const engineTickMs = await tickMs(server);
     if (opts.explain) {
-      const queries = jobQueries(server.store.db, job.jobId, Math.floor((job.failed * 0.8) / 50) * 50);
+      const tabPages = list.flatMap((e) => (e.tabPage ? [e.tabPage] : []));
+      const queries = await jobStatements(server.store.db, server.store.dialect, job.jobId, tabPages);
       for (const [name, query] of Object.entries(queries)) {
         const ms = await timeQuery(server.store.db, query);
         plans[`${name} (${round(ms)} ms)`] = await explain(server.store.db, server.store.dialect, query);
@@ -133,7 +190,7 @@ async function benchStore(store: StoreName, load: LoadGenerator) {
     }
     const headers = { authorization: `Bearer ${TOKEN}` };
     for (const connections of (opts.connections ?? '1').split(',').map(Number)) {
-      for (const endpoint of endpoints(job)) {
+      for (const endpoint of list) {
         const result = await load.run({
           url: `${server.httpUrl}${endpoint.path}`,
           connections,
@@ -147,7 +204,7 @@ async function benchStore(store: StoreName, load: LoadGenerator) {
       }
     }
     if (opts.profile) {
-      for (const endpoint of endpoints(job).slice(1, 3)) {
+      for (const endpoint of list.slice(1, 3)) {
         const stop = await startCpuProfile();
         await load.run({
           url: `${server.httpUrl}${endpoint.path}`,

@@ -1,77 +1,87 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type KyselyPlugin, type QueryId, sql } from 'kysely';
+import { JobMonitor, type JobTab } from '../../packages/server/src/app/jobs/job-monitor.js';
+import type { UpgradePage } from '../../packages/server/src/app/ports/job-repository.js';
 import type { StoreDialect } from '../../packages/server/src/store/database.js';
+import { JobStore } from '../../packages/server/src/store/job-store.js';
 import type { Database } from '../../packages/server/src/store/schema.js';
+import { UpgradeStore } from '../../packages/server/src/store/upgrade-store.js';
 
-/**
- * The statements behind the job detail, the device list and one engine tick over the job, built as
- * store/upgrade-queries.ts and upgrade-store.ts build them, so a slow endpoint can be traced to its statement.
- * Keep in step with those files.
- */
-export function jobQueries(
-  db: Kysely<Database>,
-  jobId: number,
-  offset: number,
-): Record<string, CompiledQuery> {
-  const now = Date.now();
-  const failedTab = db
-    .selectFrom('upgrades')
-    .where('upgrades.job_id', '=', jobId)
-    .where('upgrades.state', 'in', ['failed', 'timed_out']);
-  const page = failedTab.select('upgrades.id').orderBy('upgrades.id').limit(50).offset(offset);
-  const count = (q: typeof failedTab) => q.select((eb) => eb.fn.countAll<number>().as('n')).compile();
-  const byJob = db.selectFrom('upgrades').where('job_id', '=', jobId);
-  return {
-    'detail: counts per state': byJob
-      .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
-      .groupBy('state')
-      .compile(),
-    'detail: succeeded in the last 5 min': count(
-      byJob.where('state', '=', 'succeeded').where('finished_at', '>=', now - 5 * 60_000),
-    ),
-    [`failed tab: page at offset ${offset}`]: db
-      .selectFrom('upgrades')
-      .innerJoin('devices', 'devices.id', 'upgrades.device_id')
-      .leftJoin('device_versions', (join) =>
-        join
-          .onRef('device_versions.device_id', '=', 'upgrades.device_id')
-          .onRef('device_versions.module', '=', 'upgrades.module'),
-      )
-      .selectAll('upgrades')
-      .select(['devices.name as device_name', 'device_versions.version as current_version'])
-      .where('upgrades.id', 'in', page)
-      .orderBy('upgrades.id')
-      .compile(),
-    'failed tab: total': count(failedTab),
-    'engine: claim queued devices that are online': db
-      .selectFrom('upgrades')
-      .innerJoin('devices', 'devices.id', 'upgrades.device_id')
-      .select(['upgrades.id', 'upgrades.device_id'])
-      .where('upgrades.job_id', '=', jobId)
-      .where('upgrades.state', '=', 'queued')
-      .where('upgrades.group_index', '<=', 0)
-      .where('devices.online', '=', 1)
-      .orderBy('upgrades.id')
-      .limit(2000)
-      .compile(),
-    'engine: silent devices (timeouts)': byJob
-      .selectAll()
-      .where('state', 'in', ['notified', 'downloading', 'installing'])
-      .where('last_activity_at', '<', now - 86_400_000)
-      .limit(1000)
-      .compile(),
-    'engine: retries due': byJob
-      .selectAll()
-      .where('state', 'in', ['failed', 'timed_out'])
-      .where('retry_at', '<=', now)
-      .limit(1000)
-      .compile(),
-    'engine: retries pending': count(
-      byJob.where('state', 'in', ['failed', 'timed_out']).where('retry_at', 'is not', null),
-    ),
-  };
+/** A device tab page an endpoint loads. */
+export interface TabPage {
+  name: string;
+  tab: JobTab | 'all';
+  page: UpgradePage;
 }
 
-/** EXPLAIN QUERY PLAN (SQLite) or EXPLAIN ANALYZE (PostgreSQL), as text lines. */
+/**
+ * The statements `run` executes through the `db` it is handed, compiled as they ran, in order. A subquery is part
+ * of its statement: only what reached the database counts.
+ */
+export async function statementsOf(
+  db: Kysely<Database>,
+  run: (db: Kysely<Database>) => Promise<unknown>,
+): Promise<CompiledQuery[]> {
+  const executor = db.getExecutor();
+  const compiled = new Map<QueryId, CompiledQuery>();
+  const executed: CompiledQuery[] = [];
+  const capture: KyselyPlugin = {
+    transformQuery({ node, queryId }) {
+      compiled.set(queryId, executor.compileQuery(node, queryId));
+      return node;
+    },
+    async transformResult({ result, queryId }) {
+      const query = compiled.get(queryId);
+      if (query) executed.push(query);
+      return result;
+    },
+  };
+  await run(db.withPlugin(capture));
+  return executed;
+}
+
+/**
+ * The statements behind the job detail, the device tab pages and one engine tick's reads over the job, captured as
+ * the server's own code (JobMonitor over UpgradeStore, as the routes use them) runs them: a slow endpoint can be
+ * traced to its statement, and what is explained cannot drift from what runs. Only reads: EXPLAIN ANALYZE runs
+ * what it explains.
+ */
+export async function jobStatements(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  jobId: number,
+  tabPages: readonly TabPage[],
+): Promise<Record<string, CompiledQuery>> {
+  const now = Date.now();
+  const job = await new JobStore(db).get(jobId);
+  if (!job) throw new Error(`job ${jobId} not found`);
+  const calls: [string, (upgrades: UpgradeStore) => Promise<unknown>][] = [
+    ['detail', (upgrades) => new JobMonitor(upgrades, () => now).detail(job)],
+    ...tabPages.map(({ name, tab, page }): [string, (upgrades: UpgradeStore) => Promise<unknown>] => [
+      name,
+      (upgrades) => new JobMonitor(upgrades, () => now).devices(jobId, tab, page),
+    ]),
+    // The engine's reads, with its arguments; the job's devices are offline, so the claim claims nothing.
+    [
+      'engine: claim queued devices that are online',
+      (upgrades) => upgrades.claimForDispatch(jobId, 0, 2000, now),
+    ],
+    ['engine: silent devices (timeouts)', (upgrades) => upgrades.stale(jobId, now - 86_400_000, 1000)],
+    ['engine: retries due', (upgrades) => upgrades.retriesDue(jobId, now, 1000)],
+    ['engine: retries pending', (upgrades) => upgrades.retriesPending(jobId)],
+  ];
+  const named: Record<string, CompiledQuery> = {};
+  for (const [name, call] of calls) {
+    const reads = (await statementsOf(db, (capturing) => call(new UpgradeStore(capturing, dialect)))).filter(
+      (query) => /^\s*select\b/i.test(query.sql),
+    );
+    for (const [i, query] of reads.entries()) {
+      named[reads.length > 1 ? `${name} [${i + 1}/${reads.length}]` : name] = query;
+    }
+  }
+  return named;
+}
+
+/** The statement, then EXPLAIN QUERY PLAN (SQLite) or EXPLAIN ANALYZE (PostgreSQL), as text lines. */
 export async function explain(
   db: Kysely<Database>,
   dialect: StoreDialect,
@@ -82,7 +92,10 @@ export async function explain(
     ...query,
     sql: `${prefix} ${query.sql}`,
   } as CompiledQuery<Record<string, unknown>>);
-  return result.rows.map((row) => String(dialect === 'postgres' ? row['QUERY PLAN'] : row.detail));
+  return [
+    query.sql,
+    ...result.rows.map((row) => String(dialect === 'postgres' ? row['QUERY PLAN'] : row.detail)),
+  ];
 }
 
 /** Median wall time of a query over `runs` executions, ms. */

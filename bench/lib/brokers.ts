@@ -49,7 +49,7 @@ export async function startRawEmbedded(store: Store, productKeys: ReadonlySet<st
   const broker = await EmbeddedBroker.start({
     host: '127.0.0.1',
     port: 0,
-    authenticator: new DeviceAuthenticator(new DeviceStore(store.db)),
+    authenticator: new DeviceAuthenticator(new DeviceStore(store.db, store.dialect)),
     metrics: noIngestMetrics,
     logger,
   });

@@ -468,6 +468,27 @@ describe('aloft CLI against a running server', () => {
         const page = await aloftJson<{ items: { id: number; deviceName: string }[] }>('jobs', 'devices', id);
         return page.items.length === 2 && page.items;
       }, 'both devices to be enrolled');
+      // A page at a time after an upgrade id: each page names where the next starts, the last page nowhere.
+      const [first, second] = pending.map((u) => u.id) as [number, number];
+      const byCursor = await aloft(['jobs', 'devices', id, '--limit', '1', '--after', '0']);
+      expect(byCursor.stdout).toMatch(
+        new RegExp(`^\\s*${first}\\s+${pending[0]!.deviceName}\\s+queued`, 'm'),
+      );
+      expect(byCursor.stdout).toContain(`\n1 of 2 devices after upgrade 0 (next: --after ${first})\n`);
+      const last = await aloftJson<{ items: { id: number }[]; total: number; nextAfter: number | null }>(
+        'jobs',
+        'devices',
+        id,
+        '--limit',
+        '1',
+        '--after',
+        String(first),
+      );
+      expect(last).toMatchObject({ items: [{ id: second }], total: 2, nextAfter: null });
+      expect((await aloft(['jobs', 'devices', id, '--after', String(second)])).stdout).toMatch(
+        new RegExp(`\nno devices after upgrade ${second} \\(2 in all\\)\n$`),
+      );
+
       const upgrade = pending.find((u) => u.deviceName === 'valve-2')!;
       expect((await aloft(['upgrades', 'cancel', String(upgrade.id)])).stdout).toBe(
         `cancelled upgrade ${upgrade.id}\n`,
@@ -569,6 +590,12 @@ describe('aloft CLI against a running server', () => {
       const missing = await aloft(['firmware', 'upload', 'x.bin', '--version', '1.0']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("error: required option '--product <key>' not specified");
+      expect(await aloft(['jobs', 'devices', '1', '--offset', '50', '--after', '7'])).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(
+          "error: option '--after <id>' cannot be used with option '--offset <n>'",
+        ),
+      });
       const badId = await aloft(['jobs', 'show', 'abc']);
       expect(badId).toMatchObject({
         code: 1,

@@ -104,7 +104,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
 
   try {
     const products = new ProductStore(store.db);
-    const devices = new DeviceStore(store.db);
+    const devices = new DeviceStore(store.db, store.dialect);
     const telemetry = new TelemetryStore(store.db, store.dialect);
     const settings = new SettingsStore(store.db);
     const firmwareStore = new FirmwareStore(store.db);

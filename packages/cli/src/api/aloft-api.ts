@@ -5,6 +5,7 @@ import type {
   BatchJobInput,
   CreatedToken,
   CreatedWebhook,
+  CursorPage,
   DeliveryQuery,
   Device,
   DeviceDetail,
@@ -145,7 +146,7 @@ export class AloftApi {
     list: (query: JobQuery = {}) => this.http.json<Page<Job>>('GET', '/jobs', { query: { ...query } }),
     get: (jobId: number) => this.http.json<JobDetail>('GET', `/jobs/${jobId}`),
     devices: (jobId: number, query: JobDevicesQuery = {}) =>
-      this.http.json<Page<UpgradeRow>>('GET', `/jobs/${jobId}/devices`, { query: { ...query } }),
+      this.http.json<CursorPage<UpgradeRow>>('GET', `/jobs/${jobId}/devices`, { query: { ...query } }),
     pause: (jobId: number) => this.http.json<Job>('POST', `/jobs/${jobId}/pause`),
     resume: (jobId: number) => this.http.json<Job>('POST', `/jobs/${jobId}/resume`),
     cancel: (jobId: number) => this.http.json<Job>('POST', `/jobs/${jobId}/cancel`),

@@ -10,6 +10,11 @@ export interface Page<T> {
   total: number;
 }
 
+/** A page that names where the next one starts: pass `nextAfter` as `after`; null on the last page. */
+export interface CursorPage<T> extends Page<T> {
+  nextAfter: number | null;
+}
+
 export interface Product {
   key: string;
   name: string;
@@ -224,7 +229,10 @@ export interface JobDevicesQuery {
   tab?: JobTab | 'all';
   search?: string;
   limit?: number;
+  /** Not together with `after`. */
   offset?: number;
+  /** The page after this upgrade id (the `nextAfter` of the page before): as fast at any depth. */
+  after?: number;
 }
 
 export interface Upgrade {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, Option } from 'commander';
-import type { Job, JobTab } from '../api/index.js';
+import type { Job } from '../api/index.js';
 import { CliError, type CliIo } from '../cli-io.js';
 import { formatTime } from '../output/format.js';
 import { formatTable } from '../output/table.js';
 import { addConnectionOptions, apiAction, pageFooter, type Session } from './api-command.js';
+import { jobDevicesCommand } from './job-devices.js';
 import { addJobOptions, hasStrategy, type JobFlags, jobOptionsFrom } from './job-options.js';
 import { formatJob, formatJobSummary } from './job-view.js';
 import { watchJob } from './job-watch.js';
@@ -150,53 +151,7 @@ export function jobsCommand(io: CliIo): Command {
       }),
     );
 
-  jobs
-    .command('devices <jobId>')
-    .description('The devices of a job and their upgrade state')
-    .addOption(
-      new Option('--tab <tab>', 'which devices')
-        .choices(['pending', 'upgrading', 'succeeded', 'failed', 'cancelled', 'all'])
-        .default('all'),
-    )
-    .option('--search <text>', 'device name contains this')
-    .option('--limit <n>', 'page size (1-1000)', integer(1, 1000), 50)
-    .option('--offset <n>', 'skip this many', integer(0), 0)
-    .action(
-      apiAction<{ tab: JobTab | 'all'; search?: string; limit: number; offset: number }>(
-        io,
-        async (s, id) => {
-          const o = s.options;
-          const page = await s.api.jobs.devices(parseId(id, 'job id'), {
-            tab: o.tab,
-            search: o.search,
-            limit: o.limit,
-            offset: o.offset,
-          });
-          s.print(page, () =>
-            [
-              formatTable(
-                [
-                  { header: 'upgrade', value: (u) => u.id, align: 'right' },
-                  { header: 'device', value: (u) => u.deviceName },
-                  { header: 'state', value: (u) => u.state },
-                  {
-                    header: 'progress',
-                    value: (u) => (u.percent === null ? null : `${u.percent}%`),
-                    align: 'right',
-                  },
-                  { header: 'from', value: (u) => u.sourceVersion },
-                  { header: 'current', value: (u) => u.currentVersion },
-                  { header: 'error', value: (u) => [u.errorCode, u.errorMessage].filter(Boolean).join(': ') },
-                  { header: 'last activity', value: (u) => formatTime(u.lastActivityAt) },
-                ],
-                page.items,
-              ),
-              pageFooter(page.items.length, page.total, o.offset, 'device'),
-            ].join('\n'),
-          );
-        },
-      ),
-    );
+  jobs.addCommand(jobDevicesCommand(io));
 
   for (const [action, description] of [
     ['pause', 'Pause a job: no new devices are told (those upgrading carry on)'],

@@ -4,6 +4,11 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** PostgreSQL's deadlock_detected: the transaction chosen to break a lock cycle was rolled back. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40P01';
+}
+
 /** Splits a list into chunks, to keep statements under the drivers' bound-parameter limits. */
 export function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { FirmwareUsage } from '../app/ports/firmware-repository.js';
 import type { Job, JobFilter, JobKind, JobRepository, NewJob } from '../app/ports/job-repository.js';
 import type { JobState, RolloutStrategy, TargetSpec } from '../domain/index.js';
+import { chunked } from './constraint-errors.js';
 import type { Database, JobTable } from './schema.js';
 
 function toJob(row: Selectable<JobTable>): Job {
@@ -72,6 +73,15 @@ export class JobStore implements JobRepository {
   async get(id: number): Promise<Job | undefined> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toJob(row);
+  }
+
+  async getMany(ids: readonly number[]): Promise<Job[]> {
+    const jobs: Job[] = [];
+    for (const part of chunked([...new Set(ids)], 500)) {
+      const rows = await this.db.selectFrom('jobs').selectAll().where('id', 'in', part).execute();
+      jobs.push(...rows.map(toJob));
+    }
+    return jobs;
   }
 
   async list(filter: JobFilter): Promise<{ items: Job[]; total: number }> {

@@ -18,8 +18,8 @@ describe.each(storeFactories())('repositories on $name', (factory: StoreFactory)
     if (!factory.available) return;
     store = await factory.open();
     products = new ProductStore(store.db);
-    devices = new DeviceStore(store.db);
-    telemetry = new TelemetryStore(store.db);
+    devices = new DeviceStore(store.db, store.dialect);
+    telemetry = new TelemetryStore(store.db, store.dialect);
     await products.create(
       { key: 'pk1', name: 'Lamp', dialect: 'aliyun', signingPublicKey: null, signingPrivateKey: null },
       now,

@@ -19,7 +19,7 @@ describe.each(storeFactories())('telemetry batches on $name', (factory: StoreFac
   beforeEach(async () => {
     if (!factory.available) return;
     store = await factory.open();
-    devices = new DeviceStore(store.db);
+    devices = new DeviceStore(store.db, store.dialect);
     telemetry = new TelemetryStore(store.db, store.dialect);
     await new ProductStore(store.db).create(
       { key: 'pk1', name: 'Lamp', dialect: 'aliyun', signingPublicKey: null, signingPrivateKey: null },
@@ -145,6 +145,36 @@ describe.each(storeFactories())('telemetry batches on $name', (factory: StoreFac
         'pk1/c': { id: ids[2], dialect: 'aliyun' },
         'pk2/a': { id: other!.id, dialect: 'tencent' },
       });
+    });
+
+    it('matches names exactly, whatever characters JSON, LIKE or SQL would treat specially', async () => {
+      const names = [
+        `it's "quoted"`,
+        'back\\slash',
+        '100%_off',
+        'a/b',
+        'Ünïcödé 🚀',
+        'x; DROP TABLE devices',
+        ' a ',
+      ];
+      const created = await devices.createMany(
+        names.map((name) => ({ productKey: 'pk1', name, secret: 's', tags: [] })),
+        now,
+      );
+      const resolved = await devices.resolveMany([
+        ...names.map((deviceName) => ({ productKey: 'pk1', deviceName })),
+        // Near misses: a wildcard, another case, a trimmed name.
+        { productKey: 'pk1', deviceName: '100%' },
+        { productKey: 'pk1', deviceName: 'A' },
+        { productKey: 'pk1', deviceName: 'a ' },
+      ]);
+      expect(Object.fromEntries(resolved)).toEqual(
+        Object.fromEntries(created.map((d) => [`pk1/${d.name}`, { id: d.id, dialect: 'aliyun' }])),
+      );
+    });
+
+    it('resolves nothing from no references', async () => {
+      expect((await devices.resolveMany([])).size).toBe(0);
     });
   });
 });

@@ -1,95 +1,44 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { PresenceWrite, TelemetryWriter, VersionWrite } from '../app/ports/telemetry-writer.js';
-import { chunked } from './constraint-errors.js';
 import type { StoreDialect } from './database.js';
+import { jsonRows } from './json-rows.js';
 import type { Database } from './schema.js';
 
 /**
- * Writes what devices report in batches: one upsert per 500 version reports, one UPDATE per presence change set.
- * The measured ceilings (architecture.md) make per-message statements a bottleneck long before the broker is.
- * On PostgreSQL a whole ingest batch is one statement (see `writeBatchInOneStatement`).
+ * Writes what devices report in batches: one upsert per batch of version reports, one UPDATE per batch of presence
+ * changes. The measured ceilings (architecture.md) make per-message statements a bottleneck long before the broker
+ * is. Each statement takes its rows as one JSON parameter (`jsonRows`): its text is the same whatever the batch size,
+ * so SQLite reuses the prepared statement, and no query-builder tree is built per row. On PostgreSQL a whole ingest
+ * batch is one statement.
  */
 export class TelemetryStore implements TelemetryWriter {
-  /** `dialect`: 'postgres' enables the one-statement batch; the portable statements work on both. */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: StoreDialect = 'sqlite',
+    private readonly dialect: StoreDialect,
   ) {}
 
   async writeBatch(versions: readonly VersionWrite[], presence: readonly PresenceWrite[]): Promise<void> {
-    if (this.dialect === 'postgres') return this.writeBatchInOneStatement(versions, presence);
+    if (this.dialect === 'postgres') {
+      // A data-modifying CTE upserts the versions and the UPDATE sets presence: atomic without BEGIN/COMMIT, so four
+      // round trips per ingest batch become one. JSON rows rather than the former `unnest` of four arrays: as fast,
+      // and half the server's CPU to send a 300-device batch (~0.55 against ~1 ms: pg serializes arrays in JS).
+      await sql`
+        WITH written_versions AS (${upsertVersions(this.dialect, versions)})
+        ${updatePresence(this.dialect, presence)}`.execute(this.db);
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
-      const inTransaction = new TelemetryStore(trx);
-      if (versions.length) await inTransaction.writeVersions(versions);
-      if (presence.length) await inTransaction.writePresence(presence);
+      if (versions.length) await upsertVersions(this.dialect, versions).execute(trx);
+      if (presence.length) await updatePresence(this.dialect, presence).execute(trx);
     });
   }
 
   async writeVersions(batch: readonly VersionWrite[]): Promise<void> {
-    for (const rows of chunked(latestVersions(batch), 500)) {
-      await this.db
-        .insertInto('device_versions')
-        .values(
-          rows.map((r) => ({
-            device_id: r.deviceId,
-            module: r.module,
-            version: r.version,
-            reported_at: r.at,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['device_id', 'module']).doUpdateSet((eb) => ({
-            version: eb.ref('excluded.version'),
-            reported_at: eb.ref('excluded.reported_at'),
-          })),
-        )
-        .execute();
-    }
+    if (batch.length) await upsertVersions(this.dialect, batch).execute(this.db);
   }
 
   async writePresence(batch: readonly PresenceWrite[]): Promise<void> {
-    const { latest, at } = latestPresence(batch);
-    for (const online of [true, false]) {
-      const ids = latest.filter((w) => w.online === online).map((w) => w.deviceId);
-      for (const part of chunked(ids, 500)) {
-        await this.db
-          .updateTable('devices')
-          .set({ online: online ? 1 : 0, last_seen_at: at })
-          .where('id', 'in', part)
-          .execute();
-      }
-    }
-  }
-
-  /**
-   * The same writes as `writeVersions` + `writePresence` in one statement: a data-modifying CTE upserts the versions
-   * and the UPDATE sets presence, atomic without BEGIN/COMMIT. Four round trips per ingest batch become one, and the
-   * rows travel as arrays (`unnest`), so the statement text and plan are the same whatever the batch size.
-   */
-  private async writeBatchInOneStatement(
-    versions: readonly VersionWrite[],
-    presence: readonly PresenceWrite[],
-  ): Promise<void> {
-    const rows = latestVersions(versions);
-    const { latest, at } = latestPresence(presence);
-    await sql`
-      WITH written_versions AS (
-        INSERT INTO device_versions (device_id, module, version, reported_at)
-        SELECT * FROM unnest(
-          ${rows.map((r) => r.deviceId)}::bigint[],
-          ${rows.map((r) => r.module)}::text[],
-          ${rows.map((r) => r.version)}::text[],
-          ${rows.map((r) => r.at)}::bigint[]
-        )
-        ON CONFLICT (device_id, module) DO UPDATE
-          SET version = excluded.version, reported_at = excluded.reported_at
-      )
-      UPDATE devices SET online = presence.online, last_seen_at = ${at ?? null}::bigint
-      FROM unnest(
-        ${latest.map((w) => w.deviceId)}::bigint[],
-        ${latest.map((w) => (w.online ? 1 : 0))}::integer[]
-      ) AS presence(id, online)
-      WHERE devices.id = presence.id`.execute(this.db);
+    if (batch.length) await updatePresence(this.dialect, batch).execute(this.db);
   }
 
   async markSilentOffline(before: number): Promise<number> {
@@ -105,6 +54,43 @@ export class TelemetryStore implements TelemetryWriter {
   async markAllOffline(): Promise<void> {
     await this.db.updateTable('devices').set({ online: 0 }).where('online', '=', 1).execute();
   }
+}
+
+/** The versions of a batch, upserted per (device, module). */
+function upsertVersions(dialect: StoreDialect, batch: readonly VersionWrite[]): RawBuilder<unknown> {
+  const reported = jsonRows(
+    dialect,
+    latestVersions(batch).map((w) => ({
+      device_id: w.deviceId,
+      module: w.module,
+      version: w.version,
+      reported_at: w.at,
+    })),
+    { device_id: 'bigint', module: 'text', version: 'text', reported_at: 'bigint' },
+    'reported',
+  );
+  // `WHERE true`: without a WHERE, SQLite parses the ON of `ON CONFLICT` as the join constraint of the FROM
+  // (sqlite.org/lang_upsert.html, "parsing ambiguity").
+  return sql`
+    INSERT INTO device_versions (device_id, module, version, reported_at)
+    SELECT device_id, module, version, reported_at FROM ${reported} WHERE true
+    ON CONFLICT (device_id, module) DO UPDATE
+      SET version = excluded.version, reported_at = excluded.reported_at`;
+}
+
+/** The presence of a batch's devices, each as last changed, all seen at the batch's time. */
+function updatePresence(dialect: StoreDialect, batch: readonly PresenceWrite[]): RawBuilder<unknown> {
+  const { latest, at } = latestPresence(batch);
+  const presence = jsonRows(
+    dialect,
+    latest.map((w) => ({ id: w.deviceId, online: w.online ? 1 : 0 })),
+    { id: 'bigint', online: 'integer' },
+    'presence',
+  );
+  return sql`
+    UPDATE devices SET online = presence.online, last_seen_at = ${at ?? null}
+    FROM ${presence}
+    WHERE devices.id = presence.id`;
 }
 
 /** Last report wins within a batch: ON CONFLICT cannot touch the same row twice in one statement. */

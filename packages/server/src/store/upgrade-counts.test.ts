@@ -62,7 +62,7 @@ describe.each(storeFactories())('job upgrade counts on $name', (factory: StoreFa
       const next = random(7);
       const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
       const enrolledUntil = new Map(fx.jobIds.map((id) => [id, 0]));
-      const devices = new DeviceStore(store.db);
+      const devices = new DeviceStore(store.db, store.dialect);
       let alive = [...fx.deviceIds];
       for (let step = 1; step <= 60; step++) {
         const now = NOW + step;
@@ -135,20 +135,20 @@ describe.each(storeFactories())('job upgrade counts on $name', (factory: StoreFa
     const [job] = fx.jobIds as [number];
     const states: UpgradeState[] = ['failed', 'timed_out', 'succeeded', 'failed', 'queued', 'downloading'];
     for (const [i, state] of states.entries()) await fx.addUpgrade(job, fx.deviceIds[i]!, state);
-    const failedTab = await upgrades.list(job, ['failed', 'timed_out'], 2, 0);
+    const failedTab = await upgrades.list(job, ['failed', 'timed_out'], { limit: 2, offset: 0 });
     expect(failedTab.total).toBe(3);
     expect(failedTab.items.map((u) => u.state)).toEqual(['failed', 'timed_out']);
     // A page deeper in the tab takes its rows from both states, in id order.
-    const second = await upgrades.list(job, ['failed', 'timed_out'], 2, 1);
+    const second = await upgrades.list(job, ['failed', 'timed_out'], { limit: 2, offset: 1 });
     expect(second.items.map((u) => [u.deviceName, u.state])).toEqual([
       ['dev-2', 'timed_out'],
       ['dev-4', 'failed'],
     ]);
-    const all = await upgrades.list(job, undefined, 4, 1);
+    const all = await upgrades.list(job, undefined, { limit: 4, offset: 1 });
     expect(all.items.map((u) => u.deviceName)).toEqual(['dev-2', 'dev-3', 'dev-4', 'dev-5']);
-    expect((await upgrades.list(job, undefined, 1, 5)).total).toBe(6);
+    expect((await upgrades.list(job, undefined, { limit: 1, offset: 5 })).total).toBe(6);
     // dev-1 and dev-4 are failed; dev-1 matches "dev-1" and no other device of six does.
-    expect((await upgrades.list(job, ['failed'], 10, 0, 'dev-1')).total).toBe(1);
-    expect((await upgrades.list(job, undefined, 10, 0, 'dev-')).total).toBe(6);
+    expect((await upgrades.list(job, ['failed'], { limit: 10, offset: 0 }, 'dev-1')).total).toBe(1);
+    expect((await upgrades.list(job, undefined, { limit: 10, offset: 0 }, 'dev-')).total).toBe(6);
   });
 });

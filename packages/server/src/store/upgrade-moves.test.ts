@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UpgradeChange } from '../app/ports/job-repository.js';
 import type { UpgradeState } from '../domain/index.js';
+import { eventually } from '../testing/test-server.js';
 import { type StoreFactory, storeFactories } from '../testing/test-stores.js';
 import type { Store } from './database.js';
 import { type EventFixture, seedEventFixture } from './testing/upgrade-event-fixture.js';
@@ -17,6 +19,9 @@ const step = (from: Row, to: Row, extra: Partial<UpgradeChange> = {}): UpgradeCh
 });
 const NOTIFIED: Row = { state: 'notified', phase: null, percent: null };
 const at = (percent: number): Row => ({ state: 'downloading', phase: 'downloading', percent });
+/** Round n of a progress race: from notified, alternately downloading and installing, so every round moves counts. */
+const stage = (n: number): Row =>
+  n === 0 ? NOTIFIED : { state: n % 2 ? 'downloading' : 'installing', phase: 'transfer', percent: n };
 
 /** Batched upgrade writes (the ingest path), against SQLite and a real PostgreSQL. */
 describe.each(storeFactories())('upgrade moves on $name', (factory: StoreFactory) => {
@@ -172,4 +177,114 @@ describe.each(storeFactories())('upgrade moves on $name', (factory: StoreFactory
       .executeTakeFirstOrThrow();
     expect(Number(events.n)).toBe(1800);
   });
+
+  it.skipIf(!factory.available)(
+    'lets two writers of overlapping batches in opposite id orders both finish, each upgrade moved once a round',
+    async () => {
+      const fleet = await seedEventFixture(store.db, { productKey: 'pk2', devices: 120, jobs: 2 });
+      const fleetIds: number[] = [];
+      for (const [i, deviceId] of fleet.deviceIds.entries())
+        fleetIds.push(await fleet.addUpgrade(fleet.jobIds[i % 2]!, deviceId, 'notified'));
+      const rounds = 30;
+      for (let round = 0; round < rounds; round++) {
+        const move = (id: number) => ({
+          id,
+          steps: [{ change: step(stage(round), stage(round + 1)), at: NOW + round }],
+        });
+        // Whichever wins each upgrade, and in whatever order they lock rows, neither fails (no deadlock escapes).
+        const [up, down] = await Promise.all([
+          upgrades.applyMany(fleetIds.map(move)),
+          upgrades.applyMany([...fleetIds].reverse().map(move)),
+        ]);
+        // Every upgrade moved by exactly one of them; the other lost its compare-and-set.
+        expect([...up, ...down].sort((a, b) => a - b)).toEqual(fleetIds);
+      }
+      for (const jobId of fleet.jobIds) {
+        expect(await upgrades.counts(jobId)).toEqual({ [stage(rounds).state]: 60 });
+        const events = await store.db
+          .selectFrom('upgrade_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('job_id', '=', jobId)
+          .executeTakeFirstOrThrow();
+        expect(Number(events.n)).toBe(60 * rounds);
+      }
+    },
+  );
+
+  if (factory.name === 'postgres') {
+    /** Another transaction holding row locks on upgrades, and a way to wait until one of them is waited for. */
+    const inLockingTransaction = (
+      body: (locker: {
+        lock(ids: number[], nowait?: boolean): Promise<void>;
+        waitedFor(): Promise<void>;
+      }) => Promise<void>,
+    ) =>
+      store.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+        const pid = rows[0]!.pid;
+        await body({
+          async lock(lockIds, nowait = false) {
+            await sql`SELECT id FROM upgrades WHERE id IN (${sql.join(lockIds)}) ORDER BY id FOR UPDATE ${
+              nowait ? sql`NOWAIT` : sql``
+            }`.execute(trx);
+          },
+          async waitedFor() {
+            await eventually(async () => {
+              const waiting = await sql<{ n: number }>`
+                SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${pid} = ANY(pg_blocking_pids(pid))`.execute(
+                store.db,
+              );
+              return waiting.rows[0]!.n > 0;
+            }, 'the batch to wait for the locking transaction');
+          },
+        });
+      });
+    const settled = (applying: Promise<Set<number>>) =>
+      applying.then(
+        (applied) => ({ applied: [...applied].sort((x, y) => x - y) }),
+        (error: unknown) => ({ error }),
+      );
+    const toFive = (id: number) => ({ id, steps: [{ change: step(NOTIFIED, at(5)), at: NOW }] });
+
+    it.skipIf(!factory.available)(
+      'locks a batch’s rows in id order, whatever order its moves come in',
+      async () => {
+        // Rewritten last to first, the rows lie in the table in reverse id order: a plan locking in scan order, or in
+        // the batch's order (reversed below), would take the later ids first.
+        for (const id of [...ids].reverse())
+          await store.db.updateTable('upgrades').set({ attempt: 1 }).where('id', '=', id).execute();
+        const [first, ...later] = ids as [number, ...number[]];
+        let applying: ReturnType<typeof settled> | undefined;
+        await inLockingTransaction(async (locker) => {
+          await locker.lock([first]);
+          applying = settled(upgrades.applyMany([...ids].reverse().map(toFive)));
+          await locker.waitedFor();
+          // The batch waits for its first id holding none of the later ones: NOWAIT would fail on any it held.
+          await locker.lock(later, true);
+        });
+        expect(await applying).toEqual({ applied: ids });
+      },
+    );
+
+    it.skipIf(!factory.available)(
+      'writes a batch again when PostgreSQL breaks a deadlock by rolling it back',
+      async () => {
+        const [a, b] = ids as [number, number];
+        let applying: ReturnType<typeof settled> | undefined;
+        await inLockingTransaction(async (locker) => {
+          // The batch locks a, then waits for b; this transaction then asks for a. PostgreSQL breaks the cycle after
+          // deadlock_timeout by rolling back the transaction that waited first: the batch's.
+          await locker.lock([b]);
+          applying = settled(upgrades.applyMany([a, b].map(toFive)));
+          await locker.waitedFor();
+          // Granted only once the batch's transaction has ended, and it cannot commit while it waits for b.
+          await locker.lock([a]);
+        });
+        expect(await applying).toEqual({ applied: [a, b] });
+        expect(await upgrades.counts(fx.jobIds[0]!)).toEqual({ notified: 2, downloading: 2 });
+        expect(await history(a)).toHaveLength(1);
+        expect(await history(b)).toHaveLength(1);
+      },
+    );
+  }
 });

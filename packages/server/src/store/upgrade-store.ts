@@ -1,4 +1,4 @@
-import { type Kysely, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
+import { type SelectQueryBuilder, sql, type Transaction } from 'kysely';
 import type {
   EnrolmentPass,
   Upgrade,
@@ -8,26 +8,21 @@ import type {
   UpgradeWithDevice,
 } from '../app/ports/job-repository.js';
 import { dispatchBudget, type RolloutStrategy, type UpgradeCounts } from '../domain/index.js';
-import { chunked, isUniqueViolation } from './constraint-errors.js';
-import type { StoreDialect } from './database.js';
+import { chunked, isDeadlock, isUniqueViolation } from './constraint-errors.js';
 import type { Database } from './schema.js';
 import { type CountedMove, countMoves } from './upgrade-counts.js';
 import { writeMoves } from './upgrade-moves.js';
 import { UpgradeQueries } from './upgrade-queries.js';
 import { IN_FLIGHT, RETRYABLE, toUpgrade } from './upgrade-rows.js';
 
+/** Writes of one batch of moves before a deadlock is reported as the batch's error. */
+const DEADLOCK_ATTEMPTS = 5;
+
 /**
  * Upgrade writes. Every state change is compare-and-set on the state and progress read, and records a history row
  * in the same transaction, so two server instances can never apply conflicting moves.
  */
 export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
-  constructor(
-    db: Kysely<Database>,
-    private readonly dialect: StoreDialect,
-  ) {
-    super(db);
-  }
-
   async enrol(
     job: { id: number; module: string; targetVersion: string; supersede: boolean },
     pass: EnrolmentPass,
@@ -167,7 +162,7 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
   async applyMany(moves: readonly UpgradeMove[]): Promise<Set<number>> {
     if (!moves.length) return new Set();
     try {
-      return await this.db.transaction().execute((trx) => writeMoves(trx, this.dialect, moves));
+      return await this.writeRetryingDeadlocks(moves);
     } catch (error) {
       // A retry that would make a second active upgrade of the module (the device joined another job meanwhile).
       if (!isUniqueViolation(error)) throw error;
@@ -176,6 +171,21 @@ export class UpgradeStore extends UpgradeQueries implements UpgradeRepository {
       const applied = new Set<number>();
       for (const move of moves) for (const id of await this.applyMany([move])) applied.add(id);
       return applied;
+    }
+  }
+
+  /**
+   * A batch that lost a deadlock wrote nothing, and dropping it would lose device reports (the reporter only logs
+   * a failed batch): it is written again, a few times. Its rows are locked in id order, so batches do not deadlock
+   * each other; this covers the waits that order cannot (store/upgrade-moves.ts).
+   */
+  private async writeRetryingDeadlocks(moves: readonly UpgradeMove[]): Promise<Set<number>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await writeMoves(this.db, this.dialect, moves);
+      } catch (error) {
+        if (!isDeadlock(error) || attempt >= DEADLOCK_ATTEMPTS) throw error;
+      }
     }
   }
 

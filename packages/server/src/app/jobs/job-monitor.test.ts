@@ -17,4 +17,21 @@ describe('job monitor', () => {
     expect(Number.isInteger(detail.eta)).toBe(true);
     expect(detail.eta).toBe(NOW + 42_857);
   });
+
+  it('asks for a tab’s states, or all of them, and passes the page and search on', async () => {
+    const asked: unknown[][] = [];
+    const upgrades = {
+      list: async (...args: unknown[]) => {
+        asked.push(args);
+        return { items: [], total: 0, nextAfter: null };
+      },
+    } as unknown as UpgradeRepository;
+    const monitor = new JobMonitor(upgrades, () => NOW);
+    await monitor.devices(7, 'failed', { limit: 20, after: 1234 }, 'lamp');
+    await monitor.devices(7, 'all', { limit: 50, offset: 100 });
+    expect(asked).toEqual([
+      [7, ['failed', 'timed_out'], { limit: 20, after: 1234 }, 'lamp'],
+      [7, undefined, { limit: 50, offset: 100 }, undefined],
+    ]);
+  });
 });

@@ -7,7 +7,7 @@ import {
   type UpgradeState,
 } from '../../domain/index.js';
 import type { Clock } from '../clock.js';
-import type { Job, UpgradeRepository } from '../ports/job-repository.js';
+import type { Job, UpgradeListPage, UpgradePage, UpgradeRepository } from '../ports/job-repository.js';
 
 /** The device tabs of a job's detail page (as in the Aliyun console). */
 export const JOB_TABS = {
@@ -92,7 +92,8 @@ export class JobMonitor {
     };
   }
 
-  devices(jobId: number, tab: JobTab | 'all', limit: number, offset: number, search?: string) {
-    return this.upgrades.list(jobId, tab === 'all' ? undefined : JOB_TABS[tab], limit, offset, search);
+  /** A page of a tab's devices, by offset or after an upgrade id, with the cursor of the next page. */
+  devices(jobId: number, tab: JobTab | 'all', page: UpgradePage, search?: string): Promise<UpgradeListPage> {
+    return this.upgrades.list(jobId, tab === 'all' ? undefined : JOB_TABS[tab], page, search);
   }
 }

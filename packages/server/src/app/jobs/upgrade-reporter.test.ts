@@ -7,7 +7,7 @@ import { ProductStore } from '../../store/product-store.js';
 import { type EventFixture, seedEventFixture } from '../../store/testing/upgrade-event-fixture.js';
 import { UpgradeStore } from '../../store/upgrade-store.js';
 import { type StoreFactory, storeFactories } from '../../testing/test-stores.js';
-import type { UpgradeRepository } from '../ports/job-repository.js';
+import type { JobRepository, UpgradeRepository } from '../ports/job-repository.js';
 import { silentLogger } from '../ports/logger.js';
 import { UpgradeReporter } from './upgrade-reporter.js';
 
@@ -20,9 +20,9 @@ describe.each(storeFactories())('upgrade reporter on $name', (factory: StoreFact
   let upgradeId: number;
   let pushes: UpgradeTask[];
 
-  const reporter = (repository: UpgradeRepository = upgrades) =>
+  const reporter = (repository: UpgradeRepository = upgrades, jobs: JobRepository = new JobStore(store.db)) =>
     new UpgradeReporter({
-      jobs: new JobStore(store.db),
+      jobs,
       upgrades: repository,
       firmware: new FirmwareStore(store.db),
       products: new ProductStore(store.db),
@@ -59,7 +59,7 @@ describe.each(storeFactories())('upgrade reporter on $name', (factory: StoreFact
     if (!factory.available) return;
     store = await factory.open();
     upgrades = new UpgradeStore(store.db, store.dialect);
-    fx = await seedEventFixture(store.db, { devices: 1, jobs: 1 });
+    fx = await seedEventFixture(store.db, { devices: 2, jobs: 2 });
     const strategy = { deviceTimeoutSeconds: 3600, retries: { count: 0, delaySeconds: 60 } };
     await store.db
       .updateTable('jobs')
@@ -151,6 +151,51 @@ describe.each(storeFactories())('upgrade reporter on $name', (factory: StoreFact
       expect(pushes).toHaveLength(1);
       await reporter().handle([version('1.5', NOW + 20)]);
       expect(await upgrades.get(upgradeId)).toMatchObject({ state: 'failed', errorCode: 'other' });
+    },
+  );
+
+  it.skipIf(!factory.available)('reads the jobs of a batch’s upgrades in one query', async () => {
+    const [device, other] = fx.deviceIds as [number, number];
+    const otherUpgrade = await fx.addUpgrade(fx.jobIds[1]!, other, 'notified');
+    const reads: (readonly number[])[] = [];
+    const jobs = new JobStore(store.db);
+    const counting: JobRepository = Object.create(jobs, {
+      getMany: {
+        value: (ids: readonly number[]) => {
+          reads.push(ids);
+          return jobs.getMany(ids);
+        },
+      },
+      get: {
+        value: () => {
+          throw new Error('a batch must not read its jobs one at a time');
+        },
+      },
+    });
+    await reporter(upgrades, counting).handle([
+      version('2.0'),
+      { kind: 'version', deviceId: other, module: 'default', version: '2.0', at: NOW + 11 },
+      { kind: 'online', deviceId: device, at: NOW + 12 },
+    ]);
+    expect(reads).toHaveLength(1);
+    expect(new Set(reads[0])).toEqual(new Set(fx.jobIds));
+    expect((await upgrades.get(upgradeId))?.state).toBe('succeeded');
+    expect((await upgrades.get(otherUpgrade))?.state).toBe('succeeded');
+  });
+
+  it.skipIf(!factory.available)(
+    'sees each batch the job as it stands then: a cancelled job tells nobody',
+    async () => {
+      await reporter().handle([version('1.0')]);
+      expect(pushes).toHaveLength(1);
+      await store.db
+        .updateTable('jobs')
+        .set({ state: 'cancelled' })
+        .where('id', '=', fx.jobIds[0]!)
+        .execute();
+      // Still on the old version, but its job no longer tells devices: no new push.
+      await reporter().handle([version('1.0', NOW + 20)]);
+      expect(pushes).toHaveLength(1);
     },
   );
 });

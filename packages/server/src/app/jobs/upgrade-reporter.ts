@@ -38,11 +38,8 @@ export class UpgradeReporter implements DeviceEventSink {
     const byDevice = new Map<number, UpgradeWithDevice[]>();
     for (const upgrade of active)
       byDevice.set(upgrade.deviceId, [...(byDevice.get(upgrade.deviceId) ?? []), upgrade]);
-    const jobs = new Map<number, Job | undefined>();
-    const jobOf = async (id: number) => {
-      if (!jobs.has(id)) jobs.set(id, await this.deps.jobs.get(id));
-      return jobs.get(id);
-    };
+    // The batch's jobs in one read, as they stand when the batch is handled (running, paused, cancelled…).
+    const jobs = new Map((await this.deps.jobs.getMany(active.map((u) => u.jobId))).map((j) => [j.id, j]));
     const pending = new PendingMoves();
     for (const event of events) {
       const mine = byDevice.get(event.deviceId) ?? [];
@@ -50,7 +47,7 @@ export class UpgradeReporter implements DeviceEventSink {
         switch (event.kind) {
           case 'version': {
             const upgrade = mine.find((u) => u.module === event.module);
-            const job = upgrade && (await jobOf(upgrade.jobId));
+            const job = upgrade && jobs.get(upgrade.jobId);
             if (!upgrade || !job) break;
             await this.learnSource(upgrade, job, event.version);
             const moved = decide(pending, upgrade, job, versionEvent(upgrade, job, event.version), event.at);
@@ -60,7 +57,7 @@ export class UpgradeReporter implements DeviceEventSink {
           }
           case 'progress': {
             const upgrade = pickForProgress(mine, event.report);
-            const job = upgrade && (await jobOf(upgrade.jobId));
+            const job = upgrade && jobs.get(upgrade.jobId);
             if (!upgrade || !job) break;
             decide(pending, upgrade, job, progressEvent(event.report), event.at);
             break;
@@ -68,11 +65,11 @@ export class UpgradeReporter implements DeviceEventSink {
           case 'task_request':
             // Answered on the stored state: what this batch decided so far is written first.
             await this.write(pending);
-            await this.answerTaskRequest(event, mine, jobOf);
+            await this.answerTaskRequest(event, mine, jobs);
             break;
           case 'online':
             for (const upgrade of mine) {
-              const job = await jobOf(upgrade.jobId);
+              const job = jobs.get(upgrade.jobId);
               if (upgrade.state === 'notified' && job && stillTelling(job))
                 await this.repush(upgrade, event.at);
             }
@@ -175,13 +172,13 @@ export class UpgradeReporter implements DeviceEventSink {
   private async answerTaskRequest(
     event: Extract<DeviceEvent, { kind: 'task_request' }>,
     mine: UpgradeWithDevice[],
-    jobOf: (id: number) => Promise<Job | undefined>,
+    jobs: ReadonlyMap<number, Job>,
   ): Promise<void> {
     const request: TaskRequest = event.request;
     const candidates = mine.filter((u) => request.module === undefined || u.module === request.module);
     let answer: UpgradeWithDevice | undefined;
     for (const upgrade of candidates) {
-      const job = await jobOf(upgrade.jobId);
+      const job = jobs.get(upgrade.jobId);
       if (!job) continue;
       if (upgrade.state === 'queued') {
         // A device asking is online and ready: dispatch now what the engine would dispatch on its next tick anyway.

@@ -62,6 +62,8 @@ export interface JobFilter {
 export interface JobRepository {
   create(job: NewJob, now: number): Promise<Job>;
   get(id: number): Promise<Job | undefined>;
+  /** The jobs of these ids that exist, read together (an ingest batch's upgrades read their jobs in one query). */
+  getMany(ids: readonly number[]): Promise<Job[]>;
   list(filter: JobFilter): Promise<{ items: Job[]; total: number }>;
   /** Compare-and-set of the job state; returns whether this caller moved it. */
   moveState(
@@ -163,6 +165,23 @@ export interface UpgradeListRow extends Upgrade {
   currentVersion: string | null;
 }
 
+/**
+ * Where a page of a job's device tab starts: past `offset` rows of the tab, or (keyset) after the upgrade id `after`
+ * — the `nextAfter` of the page before — which costs the same at any depth.
+ */
+export type UpgradePage =
+  | { limit: number; offset: number; after?: never }
+  | { limit: number; after: number; offset?: never };
+
+/** One page of a device tab, in upgrade id order. */
+export interface UpgradeListPage {
+  items: UpgradeListRow[];
+  /** Rows in the tab (matching the search, if any). */
+  total: number;
+  /** The last id of this page when another page follows (pass it as `after`); null on the last page. */
+  nextAfter: number | null;
+}
+
 export interface UpgradeEventRecord {
   id: number;
   upgradeId: number;
@@ -236,13 +255,13 @@ export interface UpgradeRepository {
   activeForDevices(deviceIds: readonly number[]): Promise<UpgradeWithDevice[]>;
   /** Devices of the product already in the job. */
   enrolledDeviceIds(jobId: number, deviceIds: readonly number[]): Promise<Set<number>>;
+  /** A page of a job's upgrades in `states` (all when undefined), device names containing `search`. */
   list(
     jobId: number,
     states: readonly string[] | undefined,
-    limit: number,
-    offset: number,
+    page: UpgradePage,
     search?: string,
-  ): Promise<{ items: UpgradeListRow[]; total: number }>;
+  ): Promise<UpgradeListPage>;
   /** The most recent upgrade of a device's module, with the job's firmware. */
   latestForDevice(deviceId: number, module: string): Promise<Upgrade | undefined>;
   historyOfDevice(

@@ -10,7 +10,7 @@ import {
   TargetsSchema,
   UpgradeRowSchema,
 } from './job-schemas.js';
-import { errorResponses, PageQuery, page } from './schemas.js';
+import { CursorPageQuery, cursorPage, cursorPageOf, errorResponses, PageQuery, page } from './schemas.js';
 
 const IdParams = Type.Object({ jobId: Type.Integer() });
 const JobOptions = {
@@ -209,22 +209,24 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       schema: {
         tags: ['jobs'],
         summary: 'Devices of a job, per tab',
+        description:
+          'In upgrade id order. Page by `offset`, or walk a tab with `after` = the `nextAfter` of the page before, which costs the same at any depth (also with `search`).',
         params: IdParams,
         querystring: Type.Object({
           tab: Type.Union(
             [...Object.keys(JOB_TABS), 'all'].map((t) => Type.Literal(t)),
             { default: 'all' },
           ),
-          search: Type.Optional(Type.String()),
-          ...PageQuery,
+          search: Type.Optional(Type.String({ description: 'device name contains this' })),
+          ...CursorPageQuery,
         }),
-        response: { 200: page(UpgradeRowSchema), ...errorResponses },
+        response: { 200: cursorPage(UpgradeRowSchema), ...errorResponses },
       },
     },
     async (request) => {
       await jobs.get(request.params.jobId);
-      const q = request.query;
-      return monitor.devices(request.params.jobId, q.tab as JobTab | 'all', q.limit, q.offset, q.search);
+      const { tab, search, ...page } = request.query;
+      return monitor.devices(request.params.jobId, tab as JobTab | 'all', cursorPageOf(page), search);
     },
   );
 

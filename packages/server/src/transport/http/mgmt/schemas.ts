@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { AloftError } from '../../../errors.js';
 
 export const ErrorSchema = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) },
@@ -64,6 +65,50 @@ export const PageQuery = {
 
 export function page<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), total: Type.Integer() });
+}
+
+/**
+ * A page by position (`offset`) or after the last id of the page before (`after`, keyset): a deep page by offset
+ * costs its depth, by `after` the same as the first.
+ */
+export const CursorPageQuery = {
+  limit: PageQuery.limit,
+  offset: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'rows to skip (default 0); not together with `after`' }),
+  ),
+  after: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'the page of rows after this id, in id order: the `nextAfter` of the page before. As fast at any depth, and rows joining or leaving the list meanwhile neither repeat nor hide the others (with `offset` they shift the pages). Not together with `offset`',
+    }),
+  ),
+};
+
+/** A `page` with the cursor of the next one. */
+export function cursorPage<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    nextAfter: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'pass as `after` for the next page; null on the last page',
+    }),
+  });
+}
+
+/** The page a `CursorPageQuery` asks for. */
+export function cursorPageOf(query: {
+  limit: number;
+  offset?: number;
+  after?: number;
+}): { limit: number; offset: number } | { limit: number; after: number } {
+  if (query.after === undefined) return { limit: query.limit, offset: query.offset ?? 0 };
+  if (query.offset !== undefined) {
+    throw new AloftError('VALIDATION', [
+      'offset and after cannot be combined: pass after=<nextAfter of the page before> alone, or offset alone',
+    ]);
+  }
+  return { limit: query.limit, after: query.after };
 }
 
 /** Error responses every authenticated route can give. */
