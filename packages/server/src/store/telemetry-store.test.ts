@@ -3,7 +3,7 @@ import { type StoreFactory, storeFactories } from '../testing/test-stores.js';
 import type { Store } from './database.js';
 import { DeviceStore } from './device-store.js';
 import { ProductStore } from './product-store.js';
-import { TelemetryStore } from './telemetry-store.js';
+import { PRESENCE_REFRESH_MS, TelemetryStore } from './telemetry-store.js';
 
 /**
  * `writeBatch` as the ingest calls it. On PostgreSQL it is one statement of its own, so the same expectations run on
@@ -101,6 +101,27 @@ describe.each(storeFactories())('telemetry batches on $name', (factory: StoreFac
         versions: [],
       });
       await telemetry.writeBatch([], []);
+    });
+
+    it('refreshes an online device’s last seen at most every PRESENCE_REFRESH_MS, and writes every change of online', async () => {
+      const [a] = ids as [number];
+      const seen = async () => devices.find('pk1', 'a');
+      const presence = (online: boolean, at: number) =>
+        telemetry.writeBatch([], [{ deviceId: a, online, at }]);
+      await presence(true, now);
+      expect(await seen()).toMatchObject({ online: true, lastSeenAt: now });
+      await presence(true, now + PRESENCE_REFRESH_MS - 1);
+      expect(await seen()).toMatchObject({ online: true, lastSeenAt: now });
+      await presence(true, now + PRESENCE_REFRESH_MS + 1);
+      expect(await seen()).toMatchObject({ online: true, lastSeenAt: now + PRESENCE_REFRESH_MS + 1 });
+      // Going offline and back within the interval: both written, whatever the time.
+      await presence(false, now + PRESENCE_REFRESH_MS + 2);
+      expect(await seen()).toMatchObject({ online: false, lastSeenAt: now + PRESENCE_REFRESH_MS + 2 });
+      await presence(true, now + PRESENCE_REFRESH_MS + 3);
+      expect(await seen()).toMatchObject({ online: true, lastSeenAt: now + PRESENCE_REFRESH_MS + 3 });
+      // A message that claims an earlier time never moves last seen back.
+      await presence(true, now);
+      expect(await seen()).toMatchObject({ online: true, lastSeenAt: now + PRESENCE_REFRESH_MS + 3 });
     });
 
     it('writes nothing of a batch that fails', async () => {

@@ -87,11 +87,23 @@ function updatePresence(dialect: StoreDialect, batch: readonly PresenceWrite[]):
     { id: 'bigint', online: 'integer' },
     'presence',
   );
+  // A device already online and seen less than PRESENCE_REFRESH_MS before is left as it is: while it talks, most
+  // of its messages would otherwise each write its row again (a new row version and its WAL) to move `last_seen_at`
+  // by milliseconds. A change of `online` is always written.
   return sql`
     UPDATE devices SET online = presence.online, last_seen_at = ${at ?? null}
     FROM ${presence}
-    WHERE devices.id = presence.id`;
+    WHERE devices.id = presence.id
+      AND (devices.online <> presence.online
+        OR devices.last_seen_at IS NULL
+        OR devices.last_seen_at < ${at === undefined ? null : at - PRESENCE_REFRESH_MS})`;
 }
+
+/**
+ * How stale `last_seen_at` of an online device may get while it keeps sending: far below the smallest presence
+ * timeout (`presenceTimeoutSeconds` ≥ 10 s), so a talking device is never taken for a silent one.
+ */
+export const PRESENCE_REFRESH_MS = 5_000;
 
 /** Last report wins within a batch: ON CONFLICT cannot touch the same row twice in one statement. */
 function latestVersions(batch: readonly VersionWrite[]): VersionWrite[] {
