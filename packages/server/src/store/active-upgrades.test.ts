@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StoreFactory, storeFactories } from '../testing/test-stores.js';
-import { chunked } from './constraint-errors.js';
 import type { Store } from './database.js';
 import { type EventFixture, seedEventFixture } from './testing/upgrade-event-fixture.js';
 import { UpgradeStore } from './upgrade-store.js';
@@ -11,33 +10,6 @@ describe.each(storeFactories())('active upgrades of devices on $name', (factory:
   let store: Store & { drop(): Promise<void> };
   let upgrades: UpgradeStore;
   let fx: EventFixture;
-
-  /** Upgrades written straight into the table, many at once. */
-  const insertUpgrades = async (
-    jobId: number,
-    deviceIds: readonly number[],
-    state: 'queued' | 'succeeded',
-  ) => {
-    for (const part of chunked(deviceIds, 500)) {
-      await store.db
-        .insertInto('upgrades')
-        .values(
-          part.map((deviceId) => ({
-            job_id: jobId,
-            device_id: deviceId,
-            module: 'default',
-            target_version: '2.0',
-            state,
-            attempt: 1,
-            group_index: 0,
-            active: state === 'queued' ? 1 : 0,
-            queued_at: NOW,
-            last_activity_at: NOW,
-          })),
-        )
-        .execute();
-    }
-  };
 
   beforeEach(async () => {
     if (!factory.available) return;
@@ -54,9 +26,9 @@ describe.each(storeFactories())('active upgrades of devices on $name', (factory:
     async () => {
       const [current, finished] = fx.jobIds as [number, number];
       const upgrading = fx.deviceIds.filter((_, i) => i % 2 === 0);
-      await insertUpgrades(current, upgrading, 'queued');
+      await fx.addUpgrades(current, upgrading, 'queued');
       // Finished upgrades are history, not active: never returned.
-      await insertUpgrades(
+      await fx.addUpgrades(
         finished,
         fx.deviceIds.filter((_, i) => i % 3 === 0),
         'succeeded',

@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { UpgradeMove } from '../app/ports/job-repository.js';
 import type { StoreDialect } from './database.js';
 import { type JsonColumnType, jsonRows } from './json-rows.js';
-import type { Database } from './schema.js';
+import type { Database, UpgradeEventTable } from './schema.js';
 import { addCounts, type CountDelta, countDeltas } from './upgrade-counts.js';
 import { TERMINAL } from './upgrade-rows.js';
 
@@ -51,17 +51,11 @@ const MOVE_COLUMNS = {
 } as const satisfies Record<keyof MoveRow, JsonColumnType>;
 
 /** One step's history row but its job and device, which come from the upgrade row written. */
-type StepRow = {
+type StepRow = Omit<UpgradeEventTable, 'id' | 'job_id' | 'device_id' | 'from_state'> & {
   /** Position in the batch: history ids follow the steps' order. */
   seq: number;
-  upgrade_id: number;
+  /** A step always moves from a stored state (only an upgrade's creation has none). */
   from_state: string;
-  to_state: string;
-  phase: string | null;
-  percent: number | null;
-  error_code: string | null;
-  message: string | null;
-  at: number;
 };
 
 const STEP_COLUMNS = {

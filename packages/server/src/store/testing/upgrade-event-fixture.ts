@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { UpgradeState } from '../../domain/index.js';
+import { chunked } from '../constraint-errors.js';
 import type { Database } from '../schema.js';
 import { countMoves } from '../upgrade-counts.js';
 import { TERMINAL } from '../upgrade-rows.js';
@@ -10,6 +11,8 @@ export interface EventFixture {
   jobIds: number[];
   /** Writes an upgrade row (queued unless told; no event), counted in its job's counts, and returns its id. */
   addUpgrade(jobId: number, deviceId: number, state?: UpgradeState): Promise<number>;
+  /** The same for many devices at once (a few statements); returns the ids in the devices' order. */
+  addUpgrades(jobId: number, deviceIds: readonly number[], state?: UpgradeState): Promise<number[]>;
   /** Writes one upgrade event (as UpgradeStore does) and returns its id. */
   addEvent(event: UpgradeEventInput): Promise<number>;
 }
@@ -114,29 +117,40 @@ export async function seedEventFixture(
     )
     .returning('id')
     .execute();
+  const addUpgrades: EventFixture['addUpgrades'] = async (jobId, deviceIds, state = 'queued') => {
+    const ids: number[] = [];
+    for (const part of chunked(deviceIds, 500)) {
+      const rows = await db
+        .insertInto('upgrades')
+        .values(
+          part.map((deviceId) => ({
+            job_id: jobId,
+            device_id: deviceId,
+            module: 'default',
+            target_version: '2.0',
+            state,
+            attempt: 1,
+            group_index: 0,
+            active: TERMINAL.includes(state) ? 0 : 1,
+            queued_at: now,
+            last_activity_at: now,
+          })),
+        )
+        .returning('id')
+        .execute();
+      ids.push(...rows.map((row) => Number(row.id)));
+    }
+    await countMoves(
+      db,
+      ids.map(() => ({ jobId, from: null, to: state })),
+    );
+    return ids;
+  };
   return {
     deviceIds: devices.map((d) => Number(d.id)),
     jobIds: jobs.map((j) => Number(j.id)),
-    async addUpgrade(jobId, deviceId, state = 'queued') {
-      const row = await db
-        .insertInto('upgrades')
-        .values({
-          job_id: jobId,
-          device_id: deviceId,
-          module: 'default',
-          target_version: '2.0',
-          state,
-          attempt: 1,
-          group_index: 0,
-          active: TERMINAL.includes(state) ? 0 : 1,
-          queued_at: now,
-          last_activity_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await countMoves(db, [{ jobId, from: null, to: state }]);
-      return Number(row.id);
-    },
+    addUpgrade: async (jobId, deviceId, state) => (await addUpgrades(jobId, [deviceId], state))[0]!,
+    addUpgrades,
     addEvent: (event) => insertUpgradeEvent(db, { at: now, ...event }),
   };
 }
