@@ -28,6 +28,25 @@ describe('the JSON reader', () => {
     expect(parseJsonPayload(bytes(''))).toMatchObject({ code: 'malformed_json' });
   });
 
+  it('refuses text that cannot be stored: a NUL or an unpaired surrogate, in any string or key', () => {
+    const refused = { ok: false, code: 'invalid_payload', reason: expect.stringMatching(/NUL.*surrogate/) };
+    for (const json of [
+      '{"version":"1.0\\u0000"}',
+      '{"version":"x\\ud800y"}',
+      '{"version":"\\udc00"}',
+      '{"params":{"a":["ok","\\ud83d"]}}',
+      '{"\\u0000key":1}',
+      '{"version":"x\\ud800",}',
+    ]) {
+      expect(parseJsonText(json), json).toEqual(refused);
+    }
+    // Escapes that are fine: a surrogate pair, other control characters, a literal backslash-u.
+    expect(parseJsonText('{"v":"\\ud83d\\ude80 \\u0001 \\\\u0000"}')).toEqual({
+      ok: true,
+      value: { v: '\u{1F680} \u0001 \\u0000' },
+    });
+  });
+
   it('reads numbers given as numbers or as numeric strings, and nothing else', () => {
     expect(readNumber('-3')).toBe(-3);
     expect(readNumber(' 10 ')).toBe(10);

@@ -39,20 +39,43 @@ export function parseJsonPayload(payload: Uint8Array): JsonParseResult {
 /** Text to a JSON value, with the same tolerance as `parseJsonPayload`. Total. */
 export function parseJsonText(text: string): JsonParseResult {
   const trimmed = trimEnd(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  let value: JsonValue | undefined;
   try {
-    return { ok: true, value: JSON.parse(trimmed) as JsonValue };
+    value = JSON.parse(trimmed) as JsonValue;
   } catch {
     // Only worth a second attempt when a comma could be the culprit.
   }
-  if (trimmed.includes(',')) {
+  if (value === undefined && trimmed.includes(',')) {
     try {
-      return { ok: true, value: JSON.parse(withoutTrailingCommas(trimmed)) as JsonValue };
+      value = JSON.parse(withoutTrailingCommas(trimmed)) as JsonValue;
     } catch {
       // fall through to the error below
     }
   }
-  return decodeError('malformed_json', 'payload is not valid JSON');
+  if (value === undefined) return decodeError('malformed_json', 'payload is not valid JSON');
+  // Only a `\u` escape can put a NUL or a lone surrogate into parsed text: raw control characters are not JSON, and
+  // UTF-8 decoding never yields a lone surrogate. Such text cannot be stored (PostgreSQL refuses both), and one
+  // message that fails its ingest batch would take every other device's messages in the batch with it.
+  if (trimmed.includes('\\u') && !storable(value)) {
+    return decodeError(
+      'invalid_payload',
+      'payload has text with a NUL character or an unpaired surrogate (\\u escape), which cannot be stored',
+    );
+  }
+  return { ok: true, value };
 }
+
+/** Whether every string (and key) in a parsed value is free of NULs and unpaired UTF-16 surrogates. */
+function storable(value: JsonValue): boolean {
+  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.every(storable);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).every(([key, item]) => !UNSTORABLE.test(key) && storable(item));
+  return true;
+}
+
+/** A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Drops trailing whitespace and the NUL terminators some C SDKs publish with the text. */
 function trimEnd(text: string): string {

@@ -92,6 +92,29 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
     expect((await versionsOf(t, 'alice'))[0]?.version).toBe('1.0.1');
   });
 
+  it.skipIf(!mode.available)(
+    'refuses text that cannot be stored (a NUL, an unpaired surrogate) and loses no report beside it',
+    async () => {
+      const before = await metric(t, 'aloft_decode_errors_total', 'code="invalid_payload"');
+      const inform = (payload: string) =>
+        alice.publishAsync(`/ota/device/inform/${PK}/alice`, payload, { qos: 1 });
+      // Sent together, so they would share an ingest batch: PostgreSQL refuses such text, and the batch with it.
+      await Promise.all([
+        inform('{"id":"4","params":{"version":"2.0\\u0000"}}'),
+        inform('{"id":"5","params":{"version":"x\\ud800"}}'),
+        inform('{"id":"6","params":{"version":"1.0.2"}}'),
+      ]);
+      await eventually(
+        async () => (await metric(t, 'aloft_decode_errors_total', 'code="invalid_payload"')) >= before + 2,
+        'both refusals counted',
+      );
+      await eventually(
+        async () => (await versionsOf(t, 'alice'))[0]?.version === '1.0.2',
+        'the good report sent with them',
+      );
+    },
+  );
+
   // The embedded broker authenticates and enforces the ACL itself; an external broker's own configuration does.
   if (mode.broker === 'embedded')
     it.skipIf(!mode.available)('refuses wrong secrets, unknown devices and unknown products', async () => {
@@ -133,6 +156,7 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
         { productKey: PK, deviceName: 'bob' },
         secrets.bob!,
       );
+      const version = (await versionsOf(t, 'alice'))[0]?.version;
       try {
         // aedes answers an unauthorized publish by dropping the client (MQTT 3.1.1 has no negative PUBACK).
         const closed = new Promise<void>((resolve) => bob.once('close', () => resolve()));
@@ -141,7 +165,7 @@ describe.each(serverModes())('bad device input with $name', (mode) => {
         expect(
           await metric(t, 'aloft_device_messages_refused_total', 'reason="acl_publish"'),
         ).toBeGreaterThanOrEqual(1);
-        expect((await versionsOf(t, 'alice'))[0]?.version).toBe('1.0.1');
+        expect((await versionsOf(t, 'alice'))[0]?.version).toBe(version);
       } finally {
         await bob.endAsync(true);
       }
