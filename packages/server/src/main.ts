@@ -25,6 +25,7 @@ import { RolloutEngine } from './engine/rollout-engine.js';
 import { TickRunner } from './engine/tick-runner.js';
 import { WebhookDispatcher } from './engine/webhook-dispatcher.js';
 import { AloftMetrics } from './observability/metrics.js';
+import { isDataError } from './store/constraint-errors.js';
 import { openStore, redact, type Store } from './store/database.js';
 import { DeviceStore } from './store/device-store.js';
 import { EventFeedStore } from './store/event-feed-store.js';
@@ -248,6 +249,7 @@ export async function startServer(config: AloftConfig, hooks: ServerHooks = {}):
       batchMax: config.ingestBatchMax,
       lanes: config.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY[store.dialect],
       onBatchWritten: hooks.onIngestBatch,
+      isDataError,
     });
     cleanup.push(() => ingest.close());
     await new MqttGateway({ broker, ingest, metrics, logger, clock }).start();

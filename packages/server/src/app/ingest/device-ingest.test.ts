@@ -82,6 +82,8 @@ function makeIngest(options: {
   batchMax: number;
   telemetry: FakeTelemetry;
   sinkFailsWhen?: (events: readonly DeviceEvent[]) => boolean;
+  /** Whether a failure is about the data (the batch may be split); by default every failure is. */
+  isDataError?: (error: unknown) => boolean;
 }) {
   const events: DeviceEvent[] = [];
   const errors: string[] = [];
@@ -100,6 +102,7 @@ function makeIngest(options: {
       },
     },
     telemetry: options.telemetry,
+    isDataError: options.isDataError ?? (() => true),
     sink: {
       async handle(batch) {
         // Takes a few turns, so a hook called before the sink is done sees fewer events handled.
@@ -227,7 +230,7 @@ describe('DeviceIngest lanes', () => {
     report(broken!, '1', 1);
     for (const n of others) report(n, '1', 1);
     await ingest.flush();
-    expect(errors).toEqual(['ingest batch failed']);
+    expect(errors).toEqual(['device messages not written']);
     expect(events.map((e) => e.deviceId).sort()).toEqual(others.map(idOf).sort());
 
     report(broken!, '2', 2);
@@ -237,6 +240,34 @@ describe('DeviceIngest lanes', () => {
     expect(events.filter((e) => e.deviceId === idOf(broken!))).toMatchObject([
       { kind: 'version', version: '2' },
     ]);
+  });
+
+  it('a message the database refuses fails alone: the rest of its batch is written, in order', async () => {
+    const telemetry = new FakeTelemetry(false);
+    const { ingest, events, errors, written, report } = makeIngest({ lanes: 1, batchMax: 100, telemetry });
+    const poison = 2;
+    telemetry.failWhen = (versions) => versions.some((v) => v.deviceId === idOf(poison));
+    for (let n = 0; n < 5; n++) report(n, '1', 1);
+    await ingest.flush();
+    expect(events.map((e) => e.deviceId)).toEqual([0, 1, 3, 4].map(idOf));
+    expect(errors).toEqual(['device messages not written']);
+    expect(written.reduce((sum, w) => sum + w.messages, 0)).toBe(4);
+  });
+
+  it('an outage fails the batch at once: it is not retried message by message', async () => {
+    const telemetry = new FakeTelemetry(false);
+    const { ingest, events, errors, report } = makeIngest({
+      lanes: 1,
+      batchMax: 100,
+      telemetry,
+      isDataError: () => false,
+    });
+    telemetry.failWhen = () => true;
+    for (let n = 0; n < 5; n++) report(n, '1', 1);
+    await ingest.flush();
+    expect(telemetry.writes).toHaveLength(1);
+    expect(events).toEqual([]);
+    expect(errors).toEqual(['device messages not written']);
   });
 
   it('takes nothing after close, but writes what was pending', async () => {
@@ -301,7 +332,7 @@ describe('DeviceIngest onBatchWritten', () => {
     report(2, '1', 3);
     report(3, '1', 3);
     await ingest.flush();
-    expect(errors).toEqual(['ingest batch failed', 'ingest batch failed']);
+    expect(errors).toEqual(['device messages not written', 'device messages not written']);
     expect(written).toEqual([{ messages: 2, eventsHandled: 2 }]);
   });
 });

@@ -23,6 +23,11 @@ export interface DeviceIngestOptions extends IngestBatchDeps {
    * embedders that count what is done (bench/ingest.ts), so they need not poll the database.
    */
   onBatchWritten?: (written: IngestBatchWritten) => void;
+  /**
+   * Whether the database refused a batch for its data (a constraint, a value), so that writing it in parts can
+   * isolate the messages at fault; the store's `isDataError`.
+   */
+  isDataError: (error: unknown) => boolean;
 }
 
 /**
@@ -49,8 +54,10 @@ export class DeviceIngest {
             const written = await writeIngestBatch(options, batch);
             options.onBatchWritten?.(written);
           },
-          // A failed batch must not stop the ingest; devices re-report versions on every reconnect.
-          failed: (error, batch) => logger.error({ err: error, size: batch.length }, 'ingest batch failed'),
+          // Failed messages must not stop the ingest; devices re-report versions on every reconnect.
+          splittable: options.isDataError,
+          failed: (error, items) =>
+            logger.error({ err: error, messages: items.length }, 'device messages not written'),
           batchMax: options.batchMax,
         }),
     );

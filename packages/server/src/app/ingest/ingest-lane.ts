@@ -1,8 +1,18 @@
 export interface IngestLaneOptions<T> {
-  /** Writes one batch. A rejection fails that batch only (see `failed`); the lane goes on with the next. */
+  /**
+   * Writes one batch, all or nothing. A rejection `splittable` allows is retried on each half of the batch, down to
+   * single items, so
+   * one item the database refuses (say, a device deleted while its messages were on the way) fails alone instead of
+   * taking the other devices' messages with it; the halves are written in order.
+   */
   write(batch: T[]): Promise<void>;
-  /** A batch the lane could not write. */
-  failed(error: unknown, batch: T[]): void;
+  /**
+   * Whether a failed write may be split to isolate what failed: only for errors about the data. An outage fails the
+   * batch at once instead of being retried item by item.
+   */
+  splittable(error: unknown): boolean;
+  /** The items of a batch the lane could not write, and the last error; called once per batch taken. */
+  failed(error: unknown, items: T[]): void;
   /** At most this many items per batch. */
   batchMax: number;
 }
@@ -47,11 +57,13 @@ export class IngestLane<T> {
   private async drain(): Promise<void> {
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.options.batchMax);
-      try {
-        await this.options.write(batch);
-      } catch (error) {
-        this.options.failed(error, batch);
-      }
+      const failed: T[] = [];
+      let lastError: unknown;
+      await this.writeIsolating(batch, (error, item) => {
+        failed.push(item);
+        lastError = error;
+      });
+      if (failed.length) this.options.failed(lastError, failed);
       this.done += batch.length;
       this.waiters = this.waiters.filter((w) => {
         if (w.upTo > this.done) return true;
@@ -60,5 +72,20 @@ export class IngestLane<T> {
       });
     }
     this.writing = false;
+  }
+
+  /** Writes `batch`, or, when that fails on its data, each half of it the same way; reports the items that fail. */
+  private async writeIsolating(batch: T[], itemFailed: (error: unknown, item: T) => void): Promise<void> {
+    try {
+      await this.options.write(batch);
+    } catch (error) {
+      if (batch.length === 1 || !this.options.splittable(error)) {
+        for (const item of batch) itemFailed(error, item);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.writeIsolating(batch.slice(0, half), itemFailed);
+      await this.writeIsolating(batch.slice(half), itemFailed);
+    }
   }
 }
